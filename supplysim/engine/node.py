@@ -1,0 +1,432 @@
+"""Facilities and stocking points at run time: production, dispatch, receipt, ordering."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from simpy.events import Timeout
+
+from ..materials import ELEMENTS
+from ..policies import allocate, order_quantity
+from .stock import EPS, Stock
+
+__all__ = ["NodeRT"]
+
+INF = math.inf
+_ZERO = np.zeros(len(ELEMENTS))
+_ZERO.flags.writeable = False
+
+
+class NodeRT:
+    """One node of the network in one replication.
+
+    A node holds stocks (one per commodity), ships its open orders
+    (``dispatch``), receives shipments (``receive``), orders inputs by its
+    sourcing policies (``review``) and, when it has a recipe or is a source,
+    produces in batches of at most one period's capacity (``run``).
+    """
+
+    def __init__(self, sim, spec):
+        self.sim = sim
+        self.spec = spec
+        self.id = spec.id
+        self.unlimited = spec.unlimited
+        self.allocation = spec.allocation
+        self.stocks = {}
+        self.out_lanes = {}
+        self.in_lanes = {}
+        self.open_out = {}
+        self.inbound = {}
+        self.sinks = []
+        self.sourcing = spec.sourcing
+        self.continuous = {c for c, s in spec.sourcing.items() if s.review_days == 0}
+        self.waiting = None
+        self.k = -1
+        self.made = 0.0
+        self.wip = 0.0
+        self.produced = 0.0
+        self.produced_m = 0.0
+        self.orders = 0
+        self.retry = set()
+        self.windows = []          # (start, end, factor) capacity outages
+        self.led_q = 0.0           # production since the ledger vectors last changed
+        self.led_loss = _ZERO
+        self.led_add = _ZERO
+        self._key = None
+        self._cache = None
+        self.out = None
+
+    # -- set-up ---------------------------------------------------------------------------
+    def stock(self, c):
+        st = self.stocks.get(c)
+        if st is None:
+            sim = self.sim
+            comp = sim.model.commodities[c].content
+            q0 = self.spec.initial_stock.get(c, 0.0)
+            st = self.stocks[c] = Stock(q0, comp, sim.ledger)
+            if q0:
+                sim.ledger.sourced += q0 * comp
+            self.open_out.setdefault(c, 0.0)
+            self.inbound.setdefault(c, 0.0)
+        return st
+
+    # -- capacity -------------------------------------------------------------------------
+    def cap_per_day(self, now):
+        sched = self.spec.capacity
+        if sched is None:
+            return INF
+        cap = sched.at(now)
+        for a, b, f in self.windows:
+            if a <= now < b:
+                cap *= f
+        return cap / 365.0
+
+    def next_change(self, now):
+        t = self.spec.capacity.next_change(now) if self.spec.capacity is not None else INF
+        for a, b, _ in self.windows:
+            if a > now:
+                t = min(t, a)
+            elif b > now:
+                t = min(t, b)
+        return t
+
+    def target(self, now):
+        if self.spec.target_stock is not None:
+            return self.spec.target_stock
+        return self.spec.target_cover_days * self.cap_per_day(now)
+
+    # -- consumption rate for days-of-cover targets ---------------------------------------------
+    def rate(self, c, now, depth=0):
+        """Tonnes of ``c`` used per day at ``now`` (for targets in days of cover)."""
+        r = self.spec.recipe
+        if r is not None:
+            if r.kind == "fixed" and c in r.inputs:
+                return self.cap_per_day(now) * r.inputs[c] / r.yield_
+            if r.kind == "split" and c == r.feed:
+                return self.cap_per_day(now) / max(self._main_per_feed(self.sim.model.commodities[c].content), 1e-12)
+            return 0.0
+        tot = 0.0
+        for s in self.sinks:
+            tot += s.rate_at(now)
+        if depth < 3:
+            for lane in self.out_lanes.get(c, ()):
+                if lane.sink is None:
+                    ins = lane.dst.in_lanes.get(c, ())
+                    share = lane.share / sum(x.share for x in ins)
+                    tot += share * lane.dst.rate(c, now, depth + 1)
+        return tot
+
+    # -- shipping -------------------------------------------------------------------------------
+    def order_in(self, lane, q):
+        """A buyer's order of ``q`` arrives on ``lane``."""
+        c = lane.commodity
+        lane.open += q
+        self.open_out[c] += q
+        self.dispatch(c)
+        if c in self.continuous:
+            self.review(c)
+
+    def dispatch(self, c):
+        """Ship open orders of ``c`` from stock, by the allocation rule."""
+        if self.open_out[c] <= EPS:
+            return
+        st = self.stocks[c]
+        avail = INF if self.unlimited else st.qty
+        if avail <= EPS:
+            return
+        sim = self.sim
+        now = sim.env.now
+        k = int(now // sim.period)
+        lanes = [ln for ln in self.out_lanes[c] if ln.open > EPS]
+        req = []
+        capped = False
+        for ln in lanes:
+            r = 0.0 if ln.closed else ln.open
+            if ln.cap_pp is not None and r > 0:
+                room = ln.room(k)
+                if room < r:
+                    r = room if room > 0 else 0.0
+                    capped = True
+            req.append(r)
+        if len(lanes) == 1:
+            qs = (min(req[0], avail),)
+        else:
+            qs = allocate(self.allocation, avail, req, [ln.priority for ln in lanes], [ln.share for ln in lanes])
+        for ln, q in zip(lanes, qs):
+            if q > EPS:
+                self._ship(ln, q, st, now)
+        if capped and c not in self.retry and self.open_out[c] > EPS:
+            self.retry.add(c)
+            ev = Timeout(sim.env, (k + 1) * sim.period - now, c)
+            ev.callbacks.append(self._retry)
+        w = self.waiting
+        if w is not None and c == self.out and not w.triggered:
+            w.succeed()
+
+    def _retry(self, ev):
+        self.retry.discard(ev._value)
+        self.dispatch(ev._value)
+
+    def _ship(self, ln, q, st, now):
+        sim = self.sim
+        c = ln.commodity
+        if self.unlimited:
+            self.led_q_unlimited(q, st)
+        else:
+            st.take(q, now)
+        ln.open -= q
+        self.open_out[c] -= q
+        ln.shipped += q
+        ln.shipped_m += q
+        ln.used += q
+        sim.cost_transport += q * ln.cost
+        if ln.sink is not None:
+            st.sink_q += q
+            ln.sink.deliver(q, now)
+            return
+        ln.in_transit += q
+        lt = ln.lead_time() + ln.extra_days
+        if lt <= 0:
+            ln.dst.receive(ln, q, st.comp, now)
+        else:
+            ev = Timeout(sim.env, lt, (ln, q, st.comp))
+            ev.callbacks.append(sim.arrive)
+            sim.in_flight.add(ev)
+
+    def led_q_unlimited(self, q, st):
+        self.sim.ledger.sourced += q * st.comp
+
+    def receive(self, ln, q, comp, now):
+        """A shipment arrives."""
+        c = ln.commodity
+        self.stocks[c].add(q, comp, now)
+        ln.in_transit -= q
+        self.inbound[c] -= q
+        w = self.waiting
+        if w is not None and not w.triggered:
+            w.succeed()
+        if self.open_out[c] > EPS:
+            self.dispatch(c)
+
+    # -- ordering -------------------------------------------------------------------------------
+    def levels(self, pol, now):
+        out = {}
+        rate = None
+        for name, (v, in_days) in pol.levels.items():
+            if in_days:
+                if rate is None:
+                    rate = self.rate(pol.commodity, now)
+                v = v * rate
+            out[name] = v
+        return out
+
+    def review(self, c):
+        """Order ``c`` if the inventory position calls for it."""
+        pol = self.sourcing[c]
+        if pol.policy == "none":
+            return
+        st = self.stocks[c]
+        pos = st.qty + self.inbound[c] - self.open_out[c]
+        q = order_quantity(pol.policy, pos, self.levels(pol, self.sim.env.now))
+        if q > EPS:
+            self.place_order(c, q, pol)
+
+    def place_order(self, c, q, pol):
+        lanes = [ln for ln in self.in_lanes[c] if not ln.closed]
+        if not lanes:
+            return
+        sim = self.sim
+        self.orders += 1
+        sim.cost_ordering += pol.ordering_cost
+        if pol.split == "priority":
+            best = min(ln.priority for ln in lanes)
+            parts = [(ln, q) for ln in lanes if ln.priority == best][:1]
+        elif len(lanes) == 1:
+            parts = [(lanes[0], q)]
+        else:
+            tot = sum(ln.share for ln in lanes)
+            parts = [(ln, q * ln.share / tot) for ln in lanes]
+        self.inbound[c] += q
+        for ln, x in parts:
+            ln.src.order_in(ln, x)
+
+    # -- production -------------------------------------------------------------------------------
+    def _main_per_feed(self, comp):
+        r = self.spec.recipe
+        els = self._split_els[self.spec.output]
+        denom = self._split_den[self.spec.output]
+        return r.yield_ * float(comp[els].sum()) / denom
+
+    def prepare(self):
+        """Build the per-recipe constants once the stocks exist."""
+        spec = self.spec
+        r = spec.recipe
+        self.out = spec.output
+        self.out_stock = self.stock(spec.output)
+        if r is None:
+            self.need = ()
+            return
+        cm = self.sim.model.commodities
+        if r.kind == "fixed":
+            self.need = tuple((self.stock(c), q / r.yield_, q) for c, q in r.inputs.items())
+            self.co = tuple((self.stock(c), q, c) for c, q in r.coproducts.items())
+        else:
+            from ..materials import ELEMENT_INDEX
+            self.feed = self.stock(r.feed)
+            self.need = ((self.feed, 1.0, 1.0),)
+            self._split_els, self._split_den, self._split_stock = {}, {}, {}
+            for c, els in r.outputs.items():
+                idx = np.array([ELEMENT_INDEX[e] for e in els])
+                self._split_els[c] = idx
+                den = float(cm[c].content[idx].sum())
+                self._split_den[c] = den if den > 0 else 1.0
+                self._split_stock[c] = self.stock(c)
+
+    def _fixed_vectors(self):
+        need = self.need
+        out_comp = sum(st.comp * q for st, _, q in need)
+        mix = sum(q for _, _, q in need)
+        consumed = sum(st.comp * n for st, n, _ in need)
+        co_comp = out_comp / mix
+        co = [(st, q, co_comp, c) for st, q, c in self.co]
+        loss = consumed - out_comp - sum(q * co_comp for _, q, _ in self.co) if self.co else consumed - out_comp
+        return out_comp, co, np.maximum(loss, 0.0), np.maximum(-loss, 0.0)
+
+    def _split_vectors(self, comp):
+        r = self.spec.recipe
+        outs = []
+        kept = np.zeros(len(ELEMENTS))
+        for c, idx in self._split_els.items():
+            mass = float(comp[idx].sum()) * r.yield_
+            if mass <= 0:
+                continue
+            per_feed = mass / self._split_den[c]
+            v = np.zeros(len(ELEMENTS))
+            v[idx] = comp[idx] * r.yield_ / per_feed
+            v.flags.writeable = False
+            outs.append((self._split_stock[c], per_feed, v, c))
+            kept[idx] += comp[idx] * r.yield_
+        main = next((p for s, p, v, c in outs if c == self.out), 0.0)
+        return main, outs, np.maximum(comp - kept, 0.0)
+
+    def _book(self, key, loss, add):
+        led = self.sim.ledger
+        if self.led_q:
+            led.losses += self.led_q * self.led_loss
+            led.sourced += self.led_q * self.led_add
+            self.led_q = 0.0
+        self._key = key
+        self.led_loss, self.led_add = loss, add
+
+    def flush(self):
+        self._book(self._key, self.led_loss, self.led_add)
+
+    def produce(self, cap, now):
+        """Produce up to ``cap`` (main output units) now; return the quantity."""
+        room = self.target(now) + self.open_out[self.out] - self.out_stock.qty - self.wip
+        if room <= EPS:
+            return 0.0
+        q = cap if cap < room else room
+        r = self.spec.recipe
+        if r is None:
+            comp = self.out_stock.comp if self.out_stock.qty > EPS else self.sim.model.commodities[self.out].content
+            if self._key is not comp:
+                self._book(comp, _ZERO, comp)
+            self.led_q += q
+            self._output(q, comp, (), now)
+            return q
+        if r.kind == "fixed":
+            for st, n, _ in self.need:
+                lim = st.qty / n
+                if lim < q:
+                    q = lim
+            if q <= EPS:
+                return 0.0
+            key = tuple(st.comp for st, _, _ in self.need)
+            if self._key is None or any(a is not b for a, b in zip(key, self._key)):
+                out_comp, co, loss, add = self._fixed_vectors()
+                self._cache = (out_comp, co)
+                self._book(key, loss, add)
+            out_comp, co = self._cache
+            for st, n, _ in self.need:
+                st.take(q * n, now)
+            self.led_q += q
+            self._output(q, out_comp, [(st, q * x, v, c) for st, x, v, c in co], now)
+            made = q
+        else:
+            feed = self.feed
+            if feed.qty <= EPS:
+                return 0.0
+            comp = feed.comp
+            if self._key is not comp:
+                main, outs, loss = self._split_vectors(comp)
+                self._cache = (main, outs)
+                self._book(comp, loss, _ZERO)
+            main, outs = self._cache
+            fq = feed.qty
+            if main > 0:
+                fq = min(fq, q / main)
+            if fq <= EPS:
+                return 0.0
+            feed.take(fq, now)
+            self.led_q += fq
+            made = fq * main
+            main_out = [(s, fq * p, v) for s, p, v, c in outs if c == self.out]
+            cos = [(s, fq * p, v, c) for s, p, v, c in outs if c != self.out]
+            if main_out:
+                self._output(main_out[0][1], main_out[0][2], cos, now)
+            else:
+                self._output(0.0, self.out_stock.comp, cos, now)
+        for c in self.continuous:
+            self.review(c)
+        return made
+
+    def _output(self, q, comp, cos, now):
+        pd = self.spec.processing_days
+        if pd > 0:
+            self.wip += q
+            ev = Timeout(self.sim.env, pd, (self, q, comp, cos))
+            ev.callbacks.append(self.sim.finish)
+            self.sim.in_process.add(ev)
+        else:
+            self.finish(q, comp, cos, now)
+
+    def finish(self, q, comp, cos, now):
+        if q > 0:
+            self.out_stock.add(q, comp, now)
+            self.produced += q
+            self.produced_m += q
+        for st, x, v, _ in cos:
+            st.add(x, v, now)
+        if self.open_out[self.out] > EPS:
+            self.dispatch(self.out)
+        for _, _, _, c in cos:
+            if self.open_out[c] > EPS:
+                self.dispatch(c)
+
+    def run(self):
+        """Production process: one batch per period while capacity, inputs and demand allow."""
+        env = self.sim.env
+        P = self.sim.period
+        while True:
+            now = env.now
+            k = int(now // P)
+            if k != self.k:
+                self.k = k
+                self.made = 0.0
+            cap = self.cap_per_day(now) * P
+            if cap <= EPS:
+                nxt = self.next_change(now)
+                if nxt == INF:
+                    return
+                yield Timeout(env, nxt - now)
+                continue
+            if cap - self.made > EPS:
+                self.made += self.produce(cap - self.made, now)
+            if cap - self.made <= EPS * max(1.0, cap):
+                yield Timeout(env, (k + 1) * P - now)
+            else:
+                self.waiting = env.event()
+                yield self.waiting
+                self.waiting = None
+

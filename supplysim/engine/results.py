@@ -1,0 +1,133 @@
+"""What one replication returns: KPIs, per-entity figures and monthly series."""
+from __future__ import annotations
+
+import platform
+from dataclasses import dataclass, field
+
+import numpy as np
+
+__all__ = ["ReplicationResult", "build_result", "versions"]
+
+
+def versions() -> dict:
+    """Versions of Python and the packages that shape results (for manifests, rule V4)."""
+    import networkx
+    import simpy
+
+    from .. import __version__
+    return {"supplysim": __version__, "python": platform.python_version(), "simpy": simpy.__version__,
+            "numpy": np.__version__, "networkx": networkx.__version__}
+
+
+@dataclass
+class ReplicationResult:
+    """Result of one replication.
+
+    Attributes
+    ----------
+    kpis : dict
+        Whole-network KPIs (``fill_rate``, ``unmet_demand_t``, costs, ...).
+    regions : dict
+        KPIs per demand region.
+    sinks, facilities, lanes : dict
+        Per-entity figures.
+    series : dict
+        Monthly series: name -> ``(labels, array of shape (months, len(labels)))``.
+    months : list of str
+        Calendar month of each series row (``YYYY-MM``).
+    manifest : dict
+        Model digest, scenario, root entropy, replication, horizon and versions.
+    """
+
+    scenario: str
+    replication: int
+    entropy: int
+    horizon_days: float
+    kpis: dict
+    regions: dict
+    sinks: dict
+    facilities: dict
+    lanes: dict
+    series: dict
+    months: list
+    manifest: dict = field(default_factory=dict)
+
+    def to_frame(self, series="filled"):
+        """A monthly series as a pandas DataFrame (needs pandas)."""
+        try:
+            import pandas as pd
+        except ImportError as exc:  # pragma: no cover - depends on the environment
+            raise ImportError("to_frame needs pandas: pip install pandas") from exc
+        labels, arr = self.series[series]
+        return pd.DataFrame(arr, index=pd.PeriodIndex(self.months, freq="M"), columns=labels)
+
+
+def _fill(filled, demand):
+    return filled / demand if demand > 0 else 1.0
+
+
+def build_result(sim, until, wall_s) -> ReplicationResult:
+    m = sim.model
+    sinks = {}
+    regions = {}
+    shortage = 0.0
+    for sid, s in sim.sinks.items():
+        s.touch(until)
+        backlog_area = s.area
+        shortage += backlog_area * s.spec.backorder_cost + s.lost * s.spec.lost_cost
+        d = {
+            "region": s.spec.region, "sector": s.spec.sector, "end_use": s.spec.end_use,
+            "demand_t": s.demand, "filled_t": s.filled, "unmet_demand_t": s.demand - s.filled,
+            "lost_t": s.lost, "backlog_end_t": s.lane.open, "mean_backlog_t": backlog_area / until,
+            "fill_rate": _fill(s.filled, s.demand),
+            "first_unmet_day": s.first_unmet if s.first_unmet is not None else float("nan"),
+        }
+        sinks[sid] = d
+        r = regions.setdefault(s.spec.region, {"demand_t": 0.0, "filled_t": 0.0, "lost_t": 0.0,
+                                               "backlog_end_t": 0.0})
+        for k in r:
+            r[k] += d[k]
+    for r in regions.values():
+        r["unmet_demand_t"] = r["demand_t"] - r["filled_t"]
+        r["fill_rate"] = _fill(r["filled_t"], r["demand_t"])
+    holding = 0.0
+    production = 0.0
+    facilities = {}
+    for fid, n in sim.nodes.items():
+        inv = 0.0
+        for st in n.stocks.values():
+            if n.unlimited:
+                continue
+            area = st.area + st.qty * (until - st.t_last)
+            holding += area * n.spec.holding_cost
+            inv += area / until
+        production += n.produced * n.spec.production_cost
+        facilities[fid] = {"stage": n.spec.stage, "country": n.spec.country, "production_t": n.produced,
+                           "mean_inventory_t": inv, "orders": n.orders}
+    lanes = {lid: {"shipped_t": ln.shipped, "from": ln.spec.src, "to": ln.spec.dst,
+                   "commodity": ln.commodity} for lid, ln in sim.lanes.items()}
+    costs = {"cost_ordering": sim.cost_ordering, "cost_holding": holding, "cost_shortage": shortage,
+             "cost_transport": sim.cost_transport, "cost_production": production}
+    costs["cost_total"] = sum(costs.values())
+    dem = sum(s["demand_t"] for s in sinks.values())
+    fil = sum(s["filled_t"] for s in sinks.values())
+    kpis = {"fill_rate": _fill(fil, dem), "demand_t": dem, "filled_t": fil, "unmet_demand_t": dem - fil,
+            "lost_t": sum(s["lost_t"] for s in sinks.values()),
+            "backlog_end_t": sum(s["backlog_end_t"] for s in sinks.values()),
+            "mean_backlog_t": sum(s["mean_backlog_t"] for s in sinks.values()),
+            "production_t": sum(n.produced for n in sim.nodes.values()), **costs,
+            "wall_s": wall_s}
+    sink_ids = [s.id for s in sim._sink_list]
+    node_ids = [n.id for n in sim._node_list]
+    lane_ids = [ln.id for ln in sim._lane_list]
+    rec = sim._rec
+    label = {"demand": sink_ids, "filled": sink_ids, "lost": sink_ids, "backlog": sink_ids,
+             "production": node_ids, "stock": node_ids, "shipped": lane_ids}
+    series = {k: (label[k], np.asarray(v, float).reshape(len(v), len(label[k]))) for k, v in rec.items()}
+    months = [m.calendar.month_label(i) for i in range(len(rec["demand"]))]
+    from .results import versions as _v
+    manifest = {"model": m.name, "model_sha256": m.digest(), "scenario": m.scenario_name,
+                "entropy": sim.entropy, "replication": sim.replication, "horizon_days": until,
+                "start": m.calendar.start.isoformat(), "period_days": m.period_days, "versions": _v()}
+    return ReplicationResult(m.scenario_name, sim.replication, sim.entropy, until, kpis, regions, sinks,
+                             facilities, lanes, series, months, manifest)

@@ -1,0 +1,299 @@
+"""One replication: a SimPy environment, its random streams, nodes, lanes, sinks and records."""
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+import simpy
+from simpy.events import URGENT, Event
+
+from ..materials import ELEMENTS
+from ..random import as_entropy, stream
+from .lane import LaneRT
+from .node import NodeRT
+from .results import ReplicationResult, build_result
+from .sink import SinkRT
+from .stock import EPS
+
+__all__ = ["Simulation", "InvariantError"]
+
+
+class InvariantError(AssertionError):
+    """A verification invariant (rule V1) failed during a run."""
+
+
+class _Urgent(Event):
+    """A timeout processed before ordinary events at the same time (reviews come first)."""
+
+    def __init__(self, env, delay):
+        self.env = env
+        self.callbacks = []
+        self._value = None
+        self._ok = True
+        env.schedule(self, URGENT, delay)
+
+
+class Simulation:
+    """One replication of a model.
+
+    Parameters
+    ----------
+    model : supplysim.model.Model
+        A validated model (with its scenario applied), from ``load_model``.
+    seed : int, optional
+        Root entropy of the experiment (rule R2). ``None`` draws fresh entropy,
+        recorded in the result.
+    replication : int
+        Replication index; with the seed it fixes every random stream (R3).
+    check : bool
+        Check the invariants (mass balance, no negative stock, cost identity)
+        at every month end. Cheap; on by default.
+
+    Examples
+    --------
+    >>> from supplysim import load_model, Simulation              # doctest: +SKIP
+    >>> sim = Simulation(load_model("models/examples/tutorial.toml"), seed=1)  # doctest: +SKIP
+    >>> res = sim.run(until=365)                                   # doctest: +SKIP
+    >>> round(res.kpis["fill_rate"], 3)                            # doctest: +SKIP
+    0.998
+    """
+
+    def __init__(self, model, seed=None, replication=0, check=True, scenario=None):
+        if scenario is not None:
+            raise TypeError("load the scenario with load_model(path, scenario=...) and pass that model")
+        self.model = model
+        self.entropy = as_entropy(seed)
+        self.replication = int(replication)
+        self.check = check
+        self.env = simpy.Environment()
+        self.period = model.period_days
+        from .stock import Ledger
+        self.ledger = Ledger()
+        self.cost_ordering = self.cost_transport = 0.0
+        self.in_flight = set()
+        self.in_process = set()
+        self.violations = []
+        self._build()
+
+    # -- construction -----------------------------------------------------------------------------
+    def _stream(self, name):
+        return stream(self.entropy, self.replication, name)
+
+    def _build(self):
+        m = self.model
+        self.nodes = {fid: NodeRT(self, f) for fid, f in m.facilities.items()}
+        for d in m.disruptions:
+            if d.kind == "facility_outage":
+                for t in d.targets:
+                    self.nodes[t].windows.append((d.start, d.end, d.factor))
+        for n in self.nodes.values():
+            if n.spec.stage != "buffer" or n.spec.output:
+                n.stock(n.spec.output)
+            for c in list(n.spec.initial_stock) + list(n.spec.sourcing):
+                n.stock(c)
+        self.lanes = {}
+        for i, (lid, ls) in enumerate(m.lanes.items()):
+            src, dst = self.nodes[ls.src], self.nodes[ls.dst]
+            ln = LaneRT(ls, src, dst, rng=self._stream(f"lead_time:{lid}"), period=self.period, index=i)
+            src.stock(ls.commodity)
+            dst.stock(ls.commodity)
+            src.out_lanes.setdefault(ls.commodity, []).append(ln)
+            dst.in_lanes.setdefault(ls.commodity, []).append(ln)
+            self.lanes[lid] = ln
+        for n in self.nodes.values():
+            if n.spec.recipe is not None or n.spec.is_source:
+                n.prepare()
+        self.sinks = {}
+        for sid, s in m.demand.items():
+            node = self.nodes[s.at]
+            node.stock(s.commodity)
+            shocks = [(d.start, d.end, d.factor) for d in m.disruptions if d.kind == "demand_shock"
+                      and (sid in d.targets or f"region:{s.region}" in d.targets)]
+            sink = SinkRT(self, s, node, None, self._stream(f"demand:{sid}"), shocks)
+            ln = LaneRT(None, node, None, sink=sink)
+            sink.lane = ln
+            node.out_lanes.setdefault(s.commodity, []).append(ln)
+            node.sinks.append(sink)
+            self.sinks[sid] = sink
+        env = self.env
+        for ln in self.lanes.values():
+            q = ln.spec.in_transit
+            if q > 0:
+                src = ln.src
+                comp = src.stocks[ln.commodity].comp
+                self.ledger.sourced += q * comp
+                ln.in_transit += q
+                ln.dst.inbound[ln.commodity] += q
+                ev = simpy.events.Timeout(env, max(ln.lead_time(), 0.0), (ln, q, comp))
+                ev.callbacks.append(self.arrive)
+                self.in_flight.add(ev)
+        for n in self.nodes.values():
+            if n.spec.recipe is not None or n.spec.is_source and not n.unlimited:
+                env.process(n.run())
+            periods = sorted({p.review_days for p in n.sourcing.values() if p.review_days > 0})
+            for r in periods:
+                env.process(self._periodic(n, r))
+        for s in self.sinks.values():
+            env.process(s.run())
+        for d in m.disruptions:
+            if d.kind in ("lane_closure", "lane_delay"):
+                env.process(self._lane_disruption(d))
+        for n in self.nodes.values():
+            for c in n.continuous:
+                n.review(c)
+
+    # -- processes ------------------------------------------------------------------------------------
+    def _periodic(self, node, r):
+        cs = [c for c, p in node.sourcing.items() if p.review_days == r]
+        while True:
+            for c in cs:
+                node.review(c)
+            yield _Urgent(self.env, r)
+
+    def _lane_disruption(self, d):
+        env = self.env
+        yield env.timeout(max(d.start, 0.0))
+        lanes = [self.lanes[t] for t in d.targets]
+        for ln in lanes:
+            if d.kind == "lane_delay":
+                ln.extra_days += d.extra_days
+            else:
+                ln.closed = True
+                if ln.open > EPS:
+                    x, c = ln.open, ln.commodity
+                    ln.open = 0.0
+                    ln.src.open_out[c] -= x
+                    ln.dst.inbound[c] -= x
+                if c_review(ln):
+                    ln.dst.review(ln.commodity)
+        if math.isinf(d.end):
+            return
+        yield env.timeout(d.end - env.now)
+        for ln in lanes:
+            if d.kind == "lane_delay":
+                ln.extra_days -= d.extra_days
+            else:
+                ln.closed = False
+                if c_review(ln):
+                    ln.dst.review(ln.commodity)
+                ln.src.dispatch(ln.commodity)
+
+    def arrive(self, ev):
+        """Callback: a shipment reaches its buyer."""
+        self.in_flight.discard(ev)
+        ln, q, comp = ev._value
+        ln.dst.receive(ln, q, comp, self.env.now)
+
+    def finish(self, ev):
+        """Callback: a production batch leaves processing."""
+        self.in_process.discard(ev)
+        node, q, comp, cos = ev._value
+        node.wip -= q
+        node.finish(q, comp, cos, self.env.now)
+
+    def _recorder(self, until):
+        starts = self.model.calendar.month_starts(until)
+        bounds = starts[1:] + [until]
+        for b in bounds:
+            yield _Urgent(self.env, b - self.env.now)
+            self._snapshot()
+            if self.check:
+                self.check_invariants()
+
+    def _snapshot(self):
+        rec = self._rec
+        rec["demand"].append([s.demand_m for s in self._sink_list])
+        rec["filled"].append([s.filled_m for s in self._sink_list])
+        rec["lost"].append([s.lost_m for s in self._sink_list])
+        rec["backlog"].append([s.lane.open for s in self._sink_list])
+        rec["production"].append([n.produced_m for n in self._node_list])
+        rec["stock"].append([n.stocks[n.spec.output].qty if n.spec.output in n.stocks else 0.0
+                             for n in self._node_list])
+        rec["shipped"].append([ln.shipped_m for ln in self._lane_list])
+        for s in self._sink_list:
+            s.demand_m = s.filled_m = s.lost_m = 0.0
+        for n in self._node_list:
+            n.produced_m = 0.0
+        for ln in self._lane_list:
+            ln.shipped_m = 0.0
+
+    # -- invariants (rule V1) ----------------------------------------------------------------------
+    def balance(self):
+        """Element balance: ``sourced`` and the sum of where it is now, as vectors."""
+        for n in self.nodes.values():
+            n.flush()
+            for st in n.stocks.values():
+                st.flush()
+        n_el = len(ELEMENTS)
+        on_hand = np.zeros(n_el)
+        for n in self.nodes.values():
+            if n.unlimited:
+                continue
+            for st in n.stocks.values():
+                on_hand += st.qty * st.comp
+        transit = np.zeros(n_el)
+        for ev in self.in_flight:
+            _, q, comp = ev._value
+            transit += q * comp
+        wip = np.zeros(n_el)
+        for ev in self.in_process:
+            _, q, comp, cos = ev._value
+            wip += q * comp
+            for _, x, v, _ in cos:
+                wip += x * v
+        led = self.ledger
+        return {"sourced": led.sourced.copy(), "on_hand": on_hand, "in_transit": transit, "in_process": wip,
+                "delivered": led.delivered.copy(), "losses": led.losses.copy()}
+
+    def check_invariants(self):
+        """Raise :class:`InvariantError` if mass balance, stock signs or pipelines are off."""
+        b = self.balance()
+        held = b["on_hand"] + b["in_transit"] + b["in_process"] + b["delivered"] + b["losses"]
+        scale = max(float(np.abs(b["sourced"]).max()), 1.0)
+        err = float(np.abs(held - b["sourced"]).max())
+        if err > 1e-9 * scale:
+            raise InvariantError(f"mass balance off by {err:.3g} t at day {self.env.now:g}: "
+                                 f"sourced {b['sourced']} vs held {held}")
+        for n in self.nodes.values():
+            for c, st in n.stocks.items():
+                if st.qty < -1e-6:
+                    raise InvariantError(f"negative stock of {c} at {n.id}: {st.qty}")
+                if not n.unlimited and abs(st.initial + st.inflow - st.outflow - st.qty) > 1e-6 * max(1, st.inflow):
+                    raise InvariantError(f"stock of {c} at {n.id} does not equal initial + in - out")
+        for ln in self.lanes.values():
+            if ln.in_transit < -1e-6:
+                raise InvariantError(f"negative in-transit quantity on lane {ln.id}")
+        tot = {}
+        for ev in self.in_flight:
+            ln, q, _ = ev._value
+            tot[ln.id] = tot.get(ln.id, 0.0) + q
+        for ln in self.lanes.values():
+            if abs(tot.get(ln.id, 0.0) - ln.in_transit) > 1e-6 * max(1.0, ln.shipped):
+                raise InvariantError(f"in-transit on lane {ln.id} differs from its open shipments")
+
+    # -- running -----------------------------------------------------------------------------------------
+    def run(self, until=None, years=None) -> ReplicationResult:
+        """Run to day ``until`` (or ``years`` years; default the model's ``years``) and return the result."""
+        if until is None:
+            until = (years if years is not None else self.model.years) * 365.0
+        if until <= 0:
+            raise ValueError(f"until must be > 0 days, got {until}")
+        self._node_list = list(self.nodes.values())
+        self._sink_list = list(self.sinks.values())
+        self._lane_list = list(self.lanes.values())
+        self._rec = {k: [] for k in ("demand", "filled", "lost", "backlog", "production", "stock", "shipped")}
+        self.env.process(self._recorder(until))
+        t0 = time.perf_counter()
+        self.env.run(until=until)
+        # the last month boundary coincides with ``until``: make sure it was processed
+        if len(self._rec["demand"]) < len(self.model.calendar.month_starts(until)):
+            self._snapshot()
+        if self.check:
+            self.check_invariants()
+        return build_result(self, until, time.perf_counter() - t0)
+
+
+def c_review(ln):
+    """Whether the buyer at the end of ``ln`` reviews ``ln``'s commodity."""
+    return ln.commodity in ln.dst.sourcing

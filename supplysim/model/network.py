@@ -1,0 +1,300 @@
+"""The validated model: commodities, facilities, lanes, demand and the network graph."""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import networkx as nx
+
+from ..materials import RE_MASK
+from . import fields as F
+from .errors import ModelError, Problem
+from .load import Document, merge_documents, read_document, resolve_model_path
+from .parse import (parse_calendar, parse_commodities, parse_demand, parse_disruptions, parse_facilities,
+                    parse_lanes)
+from .specs import Calendar
+
+__all__ = ["Model", "load_model", "list_scenarios", "scenario_path"]
+
+TOP_KEYS = {"model", "commodities", "facilities", "lanes", "demand", "options", "scenario", "disruptions",
+            "controls"}
+SCENARIO_KEYS = {"name", "description", "references", "options", "start", "source", "note"}
+
+
+@dataclass
+class Model:
+    """A validated network, ready to simulate.
+
+    Build it with :func:`load_model`. ``graph`` is a ``networkx.MultiDiGraph``
+    whose nodes are facility and demand ids (attribute ``kind`` is
+    ``"facility"`` or ``"demand"``) and whose edges are lanes (key = lane id)
+    plus an edge from each stocking point to the sinks it serves.
+    """
+
+    name: str
+    description: str
+    calendar: Calendar
+    period_days: float
+    years: float
+    commodities: dict
+    facilities: dict
+    lanes: dict
+    demand: dict
+    disruptions: list
+    scenario: dict
+    controls: dict = field(default_factory=dict)
+    files: dict = field(default_factory=dict)
+    path: str = ""
+    graph: nx.MultiDiGraph = None
+
+    @property
+    def scenario_name(self) -> str:
+        return self.scenario.get("name", "baseline")
+
+    def digest(self) -> str:
+        """SHA-256 over the text of every file read."""
+        h = hashlib.sha256()
+        for name in sorted(self.files):
+            h.update(name.encode())
+            h.update(self.files[name].encode())
+        return h.hexdigest()
+
+    def summary(self) -> dict:
+        """Facilities by stage and country, capacity by stage, China's share per stage."""
+        by_stage = {}
+        for f in self.facilities.values():
+            if f.stage == "buffer":
+                continue
+            s = by_stage.setdefault(f.stage, {"facilities": 0, "capacity_t_yr": 0.0, "by_country": {}})
+            s["facilities"] += 1
+            cap = f.capacity.at(0.0) if f.capacity is not None else 0.0
+            s["capacity_t_yr"] += cap
+            c = s["by_country"].setdefault(f.country, {"facilities": 0, "capacity_t_yr": 0.0})
+            c["facilities"] += 1
+            c["capacity_t_yr"] += cap
+        for s in by_stage.values():
+            tot = s["capacity_t_yr"]
+            for c in s["by_country"].values():
+                c["share"] = c["capacity_t_yr"] / tot if tot > 0 else 0.0
+        dem = {}
+        for d in self.demand.values():
+            dem[d.region] = dem.get(d.region, 0.0) + d.rate_per_day * 365.0
+        return {"name": self.name, "scenario": self.scenario_name, "stages": by_stage,
+                "demand_t_yr_by_region": dem, "lanes": len(self.lanes)}
+
+
+def scenario_path(model_path, name) -> Path:
+    """Where scenario ``name`` of a model lives (``scenarios/NAME.toml`` beside the model)."""
+    p = Path(name)
+    if p.suffix == ".toml" and p.exists():
+        return p
+    return resolve_model_path(model_path).parent / "scenarios" / f"{name}.toml"
+
+
+def list_scenarios(model_path) -> dict:
+    """Names and one-line descriptions of the scenarios shipped beside a model."""
+    import tomllib
+    d = resolve_model_path(model_path).parent / "scenarios"
+    out = {}
+    for f in sorted(d.glob("*.toml")) if d.is_dir() else []:
+        try:
+            desc = tomllib.loads(f.read_text()).get("scenario", {}).get("description", "")
+        except tomllib.TOMLDecodeError:
+            desc = "(not valid TOML)"
+        out[f.stem] = desc
+    return out
+
+
+def _apply_scenario(doc, model_path, scenario):
+    names = [s for s in str(scenario).split("+") if s] if scenario else []
+    meta = {"name": "+".join(names) if names else "baseline", "description": "", "options": [], "references": []}
+    for n in names:
+        p = scenario_path(model_path, n)
+        if not p.is_file():
+            avail = ", ".join(list_scenarios(model_path)) or "none"
+            raise ModelError([Problem(str(p), "", f"scenario '{n}' not found (available: {avail})")])
+        sdoc = read_document(p)
+        sc = sdoc.data.get("scenario", {})
+        if isinstance(sc, dict):
+            meta["options"] += list(sc.get("options", []) or [])
+            meta["references"] += list(sc.get("references", []) or [])
+            meta["description"] = (meta["description"] + " + " if meta["description"] else "") + \
+                str(sc.get("description", ""))
+        doc = merge_documents(doc, sdoc)
+    return doc, meta
+
+
+def _apply_options(ck, doc, names):
+    opts = doc.data.get("options", {})
+    for n in names:
+        if n not in opts:
+            ck.error(("scenario", "options"), f"unknown option '{n}'; the model has: {', '.join(opts) or 'none'}")
+            continue
+        sub = {k: v for k, v in opts[n].items() if k not in ("description", "source", "note")}
+        bad = [k for k in sub if k not in TOP_KEYS - {"options", "scenario", "model"}]
+        for k in bad:
+            ck.error(("options", n, k), "unknown key; an option holds facilities, lanes, demand, commodities")
+            sub.pop(k)
+        origin = {k[2:]: f for k, f in doc.origin.items() if k[:2] == ("options", n) and len(k) > 2}
+        doc = merge_documents(doc, Document(sub, origin, {}, doc.root))
+    return doc
+
+
+def load_model(path, scenario=None, options=()) -> Model:
+    """Load, merge and validate a model and, optionally, a scenario.
+
+    Parameters
+    ----------
+    path : str or Path
+        A TOML file or a directory holding ``model.toml``.
+    scenario : str, optional
+        A scenario name under ``scenarios/`` beside the model, a path to a
+        scenario file, or several names joined by ``+`` (applied in order).
+    options : iterable of str
+        Named options of the model to switch on, in addition to those the
+        scenario names.
+
+    Raises
+    ------
+    ModelError
+        With every problem found, each naming the file and the key.
+
+    Examples
+    --------
+    >>> m = load_model("models/examples/tutorial.toml")  # doctest: +SKIP
+    >>> sorted(m.facilities)[:2]                           # doctest: +SKIP
+    ['alloy_kr', 'magnets_eu']
+    """
+    doc = read_document(path)
+    doc, meta = _apply_scenario(doc, path, scenario)
+    ck = F.Checker(doc)
+    data = ck.table(doc.data, (), TOP_KEYS)
+    sc = ck.table(data.get("scenario", {}), ("scenario",), SCENARIO_KEYS)
+    ck.get(sc, ("scenario",), "options", F.list_of(F.string), [])
+    doc = _apply_options(ck, doc, list(meta["options"]) + list(options))
+    ck.doc = doc
+    data = doc.data
+    cal, period, years, name, description = parse_calendar(ck, data.get("model", {}))
+    commodities = parse_commodities(ck, data.get("commodities", {}))
+    facilities = parse_facilities(ck, ck.table(data.get("facilities", {}), ("facilities",),
+                                               data.get("facilities", {})), cal, commodities)
+    lanes = parse_lanes(ck, ck.table(data.get("lanes", {}), ("lanes",), data.get("lanes", {})))
+    sinks, buffers = parse_demand(ck, ck.table(data.get("demand", {}), ("demand",), data.get("demand", {})),
+                                  cal, period)
+    disruptions = parse_disruptions(ck, ck.table(data.get("disruptions", {}), ("disruptions",),
+                                                 data.get("disruptions", {})), cal)
+    for did in set(buffers) & set(facilities):
+        ck.error(("demand", did), f"id '{did}' is also a facility id; sink ids must be distinct")
+    nodes = {**facilities, **{k: v for k, v in buffers.items() if k not in facilities}}
+    _check_references(ck, commodities, nodes, lanes, sinks, disruptions)
+    if ck.problems:
+        raise ModelError(ck.problems)
+    model = Model(name or Path(str(path)).stem, description, cal, period, years, commodities, nodes, lanes,
+                  sinks, disruptions, meta, data.get("controls", {}), dict(doc.files), str(path))
+    model.graph = _graph(model)
+    _check_reachability(ck, model)
+    if ck.problems:
+        raise ModelError(ck.problems)
+    return model
+
+
+def _check_references(ck, commodities, nodes, lanes, sinks, disruptions):
+    def need_commodity(c, path):
+        if c is not None and c not in commodities:
+            ck.error(path, f"unknown commodity '{c}'; known: {', '.join(sorted(commodities)) or 'none'}")
+            return False
+        return c is not None
+
+    for f in nodes.values():
+        p = ("facilities", f.id) if f.stage != "buffer" else ("demand", f.id)
+        if f.stage != "buffer":
+            need_commodity(f.output, p + ("output",))
+        for c in f.initial_stock:
+            need_commodity(c, p + ("initial_stock", c))
+        for c in f.sourcing:
+            need_commodity(c, p + ("sourcing", c))
+        r = f.recipe
+        if r is None:
+            continue
+        q = p + ("recipe",)
+        if r.kind == "fixed":
+            ok = all([need_commodity(c, q + ("inputs", c)) for c in r.inputs] +
+                     [need_commodity(c, q + ("coproducts", c)) for c in r.coproducts])
+            if ok and f.output in commodities:
+                re_in = sum(x / r.yield_ * commodities[c].content for c, x in r.inputs.items())[RE_MASK].sum()
+                re_out = commodities[f.output].content[RE_MASK].sum() + sum(
+                    x * commodities[c].content[RE_MASK].sum() for c, x in r.coproducts.items())
+                if re_out > re_in * (1 + 1e-9) + 1e-12:
+                    ck.error(q, f"outputs hold more rare earth than inputs: {re_out:.6g} t vs {re_in:.6g} t "
+                                "per t of output (check inputs, yield, coproducts and commodity content)")
+                mix = sum(r.inputs.values())
+                if sum(r.coproducts.values()) > mix * (1 / r.yield_ - 1) + 1e-9:
+                    ck.error(q + ("coproducts",), "coproducts exceed the input left over by the yield: at most "
+                                                  f"{mix * (1 / r.yield_ - 1):.6g} t per t of output")
+        else:
+            need_commodity(r.feed, q + ("feed",))
+            for c in r.outputs:
+                need_commodity(c, q + ("outputs", c))
+            if f.output not in r.outputs:
+                ck.error(p + ("output",), f"the main output '{f.output}' must be one of the recipe outputs "
+                                          f"({', '.join(r.outputs)})")
+    for lane in lanes.values():
+        p = ("lanes", lane.id)
+        need_commodity(lane.commodity, p + ("commodity",))
+        for end, key in ((lane.src, "from"), (lane.dst, "to")):
+            if end is not None and end not in nodes:
+                hint = " (a sink with 'at' takes no lanes)" if end in sinks else ""
+                ck.error(p + (key,), f"unknown facility '{end}'{hint}")
+        if lane.src == lane.dst and lane.src is not None:
+            ck.error(p, "a lane must join two different nodes")
+        dst = nodes.get(lane.dst)
+        if dst is not None and lane.commodity in commodities:
+            if lane.commodity not in dst.sourcing:
+                ck.error(p + ("to",), f"'{lane.dst}' has no sourcing policy for '{lane.commodity}' "
+                                      f"(add [facilities.{lane.dst}.sourcing.{lane.commodity}])")
+    for d in sinks.values():
+        p = ("demand", d.id)
+        need_commodity(d.commodity, p + ("commodity",))
+        if d.at not in nodes:
+            ck.error(p + ("at",), f"unknown facility '{d.at}'")
+    for f in nodes.values():
+        inbound = {lane.commodity for lane in lanes.values() if lane.dst == f.id}
+        for c in f.sourcing:
+            if c not in inbound:
+                pth = ("facilities", f.id, "sourcing", c) if f.stage != "buffer" else ("demand", f.id, "sourcing")
+                ck.error(pth, f"no lane brings '{c}' to '{f.id}'")
+    for dis in disruptions:
+        pool = {"facility_outage": nodes, "lane_closure": lanes, "lane_delay": lanes, "demand_shock": sinks}[dis.kind]
+        for tgt in dis.targets:
+            if not tgt.startswith("region:") and tgt not in pool:
+                ck.error(("disruptions", dis.id), f"unknown id '{tgt}' for a {dis.kind}")
+
+
+def _graph(model: Model) -> nx.MultiDiGraph:
+    g = nx.MultiDiGraph()
+    for f in model.facilities.values():
+        g.add_node(f.id, kind="facility", stage=f.stage, country=f.country, spec=f)
+    for d in model.demand.values():
+        if d.id not in g:
+            g.add_node(d.id, kind="demand", stage="demand", country=d.region, spec=d)
+        else:
+            g.nodes[d.id]["demand"] = d
+    for lane in model.lanes.values():
+        g.add_edge(lane.src, lane.dst, key=lane.id, commodity=lane.commodity, spec=lane)
+    for d in model.demand.values():
+        if d.at != d.id:
+            g.add_edge(d.at, d.id, key=f"sink:{d.id}", commodity=d.commodity, spec=None)
+    return g
+
+
+def _check_reachability(ck, model: Model):
+    g = model.graph
+    sources = [f.id for f in model.facilities.values() if f.is_source]
+    reach = set(sources)
+    for s in sources:
+        reach |= nx.descendants(g, s)
+    for d in model.demand.values():
+        if d.id not in reach and d.at not in reach:
+            ck.error(("demand", d.id), "no mine or source can reach this demand (check lanes, 'at' and "
+                                       "enabled facilities)")

@@ -1,0 +1,329 @@
+"""Turn merged TOML tables into validated specs, collecting every problem."""
+from __future__ import annotations
+
+import math
+
+from ..materials import ELEMENTS, content_vector
+from . import fields as F
+from .specs import (YEAR_DAYS, Calendar, Commodity, Demand, Disruption, Facility, Lane, LeadTime,
+                    Recipe, Schedule, Sourcing)
+
+__all__ = ["parse_commodities", "parse_facilities", "parse_lanes", "parse_demand",
+           "parse_disruptions", "parse_calendar", "parse_lead_time", "POLICIES", "ALLOCATIONS"]
+
+ALLOCATIONS = ("pro_rata", "priority", "shares")
+POLICIES = ("base_stock", "sS", "rQ", "none")
+_LEVELS = {"base_stock": ("S",), "sS": ("s", "S"), "rQ": ("r", "Q"), "none": ()}
+
+_POS = F.number(0, lo_open=True)
+_NONNEG = F.number(0)
+_FRAC = F.number(0, 1, lo_open=True)
+
+
+def parse_calendar(ck, raw):
+    t = ck.table(raw, ("model",), {"name", "description", "start", "period_days", "years", "source"})
+    start = ck.get(t, ("model",), "start", F.date, None)
+    period = ck.get(t, ("model",), "period_days", _POS, 1.0)
+    years = ck.get(t, ("model",), "years", _POS, 10.0)
+    cal = Calendar(start) if start else Calendar()
+    return cal, period, years, t.get("name", ""), t.get("description", "")
+
+
+def parse_commodities(ck, raw):
+    out = {}
+    allowed = {"name", "unit", "content", "value_per_t", "source", "note"}
+    for cid, t in ck.table(raw, ("commodities",), raw if isinstance(raw, dict) else {}).items():
+        p = ("commodities", cid)
+        t = ck.table(t, p, allowed)
+        content = ck.get(t, p, "content", F.mapping(F.number(0, 1)), {})
+        bad = [k for k in content if k not in ELEMENTS]
+        for k in bad:
+            ck.error(p + ("content", k), f"unknown element; expected one of: {', '.join(ELEMENTS)}")
+            content.pop(k)
+        if sum(content.values()) > 1 + 1e-9:
+            ck.error(p + ("content",), f"element fractions must sum to at most 1, found {sum(content.values()):g}")
+        out[cid] = Commodity(cid, ck.get(t, p, "name", F.string, cid), ck.get(t, p, "unit", F.choice("t"), "t"),
+                             content_vector(content), ck.get(t, p, "value_per_t", _NONNEG, None),
+                             t.get("source", ""))
+    return out
+
+
+def parse_lead_time(ck, v, path):
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        if v < 0:
+            ck.error(path, f"expected a lead time in days >= 0, found {v!r}")
+            return LeadTime("constant", {"days": 0.0})
+        return LeadTime("constant", {"days": float(v)})
+    spec = {"constant": ("days",), "uniform": ("min", "max"), "triangular": ("min", "mode", "max"),
+            "lognormal": ("median", "p90"), "empirical": ("values", "weights")}
+    if not isinstance(v, dict):
+        ck.error(path, f"expected a number of days or a table with 'dist', found {v!r}")
+        return LeadTime("constant", {"days": 0.0})
+    dist = ck.get(v, path, "dist", F.choice(*spec), None)
+    if dist is None:
+        return LeadTime("constant", {"days": 0.0})
+    ck.table(v, path, {"dist", *spec[dist]})
+    params = {}
+    if dist == "empirical":
+        params["values"] = ck.get(v, path, "values", F.list_of(_NONNEG, nonempty=True), [0.0])
+        w = ck.get(v, path, "weights", F.list_of(_POS), None)
+        if w is not None and len(w) != len(params["values"]):
+            ck.error(path + ("weights",), f"expected {len(params['values'])} weights (one per value), found {len(w)}")
+            w = None
+        params["weights"] = w
+        return LeadTime(dist, params)
+    for k in spec[dist]:
+        params[k] = ck.get(v, path, k, _NONNEG if dist != "lognormal" else _POS, 1.0)
+    if dist == "uniform" and params["min"] > params["max"]:
+        ck.error(path, f"expected min <= max, found min={params['min']:g}, max={params['max']:g}")
+    if dist == "triangular" and not params["min"] <= params["mode"] <= params["max"]:
+        ck.error(path, "expected min <= mode <= max, found "
+                 f"{params['min']:g}, {params['mode']:g}, {params['max']:g}")
+    if dist == "lognormal" and params["p90"] <= params["median"]:
+        ck.error(path, f"expected p90 > median, found median={params['median']:g}, p90={params['p90']:g}")
+    return LeadTime(dist, params)
+
+
+def _schedule(ck, t, p, cal):
+    base = ck.get(t, p, "capacity", _POS, None)
+    sched = ck.get(t, p, "capacity_schedule", F.list_of(lambda x: x), [])
+    if base is None and not sched:
+        return None
+    times, values = [0.0], [base if base is not None else 0.0]
+    for i, step in enumerate(sched):
+        q = p + ("capacity_schedule", i)
+        step = ck.table(step, q, {"date", "capacity", "ramp_to", "until", "source", "note"})
+        d = ck.get(step, q, "date", F.date, None)
+        if d is None:
+            continue
+        t0 = max(cal.day(d), 0.0)
+        if t0 < times[-1]:
+            ck.error(q + ("date",), "expected dates in increasing order")
+            continue
+        if "ramp_to" in step:
+            v = ck.get(step, q, "ramp_to", _NONNEG, None)
+            until = ck.get(step, q, "until", F.date, None)
+            if v is None or until is None:
+                continue
+            t1 = cal.day(until)
+            if t1 <= t0:
+                ck.error(q + ("until",), f"expected a date after {d}, found {until}")
+                continue
+            cur = Schedule(tuple(times), tuple(values)).at(t0)
+            times += [t0, t1]
+            values += [cur, v]
+        else:
+            v = ck.get(step, q, "capacity", _NONNEG, None)
+            if v is None:
+                continue
+            cur = Schedule(tuple(times), tuple(values)).at(t0)
+            times += [t0, t0]
+            values += [cur, v]
+    return Schedule(tuple(times), tuple(values))
+
+
+def _sourcing(ck, raw, p, commodity):
+    t = ck.table(raw, p, {"policy", "target", "target_days", "s", "s_days", "S", "S_days", "r", "r_days",
+                          "Q", "Q_days", "review_days", "split", "ordering_cost", "note"})
+    policy = ck.get(t, p, "policy", F.choice(*POLICIES), "base_stock")
+    levels = {}
+    names = _LEVELS.get(policy, ())
+    for name in names:
+        key_units = "target" if (policy == "base_stock" and name == "S") else name
+        alt = [key_units, key_units + "_days"]
+        if policy == "base_stock":
+            alt += ["S", "S_days"]
+        given = [k for k in alt if k in t]
+        if not given:
+            ck.error(p, f"policy '{policy}' needs '{key_units}' (t) or '{key_units}_days' (days of cover)")
+            continue
+        k = given[0]
+        conv = _POS if name == "Q" else _NONNEG
+        val = ck.get(t, p, k, conv, 0.0)
+        levels[name] = (val, k.endswith("_days"))
+    for k in ("s", "s_days", "S", "S_days", "r", "r_days", "Q", "Q_days", "target", "target_days"):
+        base = k.replace("_days", "")
+        if k in t and base not in names and not (policy == "base_stock" and base in ("target", "S")):
+            ck.error(p + (k,), f"not used by policy '{policy}'")
+    if policy == "sS" and "s" in levels and "S" in levels and levels["s"][1] == levels["S"][1] \
+            and levels["s"][0] > levels["S"][0]:
+        ck.error(p, f"expected s <= S, found s={levels['s'][0]:g}, S={levels['S'][0]:g}")
+    return Sourcing(commodity, policy, levels, ck.get(t, p, "review_days", _NONNEG, 0.0),
+                    ck.get(t, p, "split", F.choice("shares", "priority"), "shares"),
+                    ck.get(t, p, "ordering_cost", _NONNEG, 0.0))
+
+
+def _recipe(ck, raw, p, commodities):
+    t = ck.table(raw, p, {"inputs", "yield", "coproducts", "feed", "outputs", "recovery", "source", "note"})
+    if "feed" in t or "outputs" in t:
+        for k in ("inputs", "coproducts", "yield"):
+            if k in t:
+                ck.error(p + (k,), "not used by a split recipe (one with 'feed' and 'outputs'); use 'recovery'")
+        feed = ck.get(t, p, "feed", F.string, None)
+        outs = ck.get(t, p, "outputs", F.mapping(F.list_of(F.choice(*ELEMENTS), nonempty=True)), {})
+        if not outs:
+            ck.error(p + ("outputs",), "expected a table of output commodity -> list of elements")
+        return Recipe("split", yield_=ck.get(t, p, "recovery", _FRAC, 1.0), feed=feed,
+                      outputs={k: tuple(v) for k, v in outs.items()})
+    if "recovery" in t:
+        ck.error(p + ("recovery",), "only split recipes take 'recovery'; fixed recipes take 'yield'")
+    inputs = ck.get(t, p, "inputs", F.mapping(_POS), {})
+    if not inputs:
+        ck.error(p + ("inputs",), "expected a non-empty table of input commodity -> t per t of output")
+    return Recipe("fixed", inputs=inputs, yield_=ck.get(t, p, "yield", _FRAC, 1.0),
+                  coproducts=ck.get(t, p, "coproducts", F.mapping(_POS), {}))
+
+
+FACILITY_KEYS = {"name", "stage", "country", "owner", "region", "output", "capacity", "capacity_schedule",
+                 "enabled", "recipe", "processing_days", "initial_stock", "target_cover_days", "target_stock",
+                 "allocation", "costs", "sourcing", "unlimited", "source", "note"}
+
+
+def parse_facilities(ck, raw, cal, commodities):
+    out = {}
+    for fid, t in (raw or {}).items():
+        p = ("facilities", fid)
+        t = ck.table(t, p, FACILITY_KEYS)
+        if not ck.get(t, p, "enabled", F.boolean, True):
+            continue
+        recipe = _recipe(ck, t["recipe"], p + ("recipe",), commodities) if "recipe" in t else None
+        unlimited = ck.get(t, p, "unlimited", F.boolean, False)
+        sched = _schedule(ck, t, p, cal)
+        if recipe is not None and sched is None and not unlimited:
+            ck.error(p + ("capacity",), "a facility with a recipe needs a capacity in t/yr > 0")
+        costs = ck.table(t.get("costs", {}), p + ("costs",), {"production_per_t", "holding_per_t_day"})
+        src = ck.table(t.get("sourcing", {}), p + ("sourcing",), t.get("sourcing", {}))
+        sourcing = {c: _sourcing(ck, v, p + ("sourcing", c), c) for c, v in src.items()}
+        country = ck.get(t, p, "country", F.string)
+        out[fid] = Facility(
+            id=fid, name=ck.get(t, p, "name", F.string, fid), stage=ck.get(t, p, "stage", F.string),
+            country=country, owner=ck.get(t, p, "owner", F.string, ""),
+            region=ck.get(t, p, "region", F.string, country),
+            output=ck.get(t, p, "output", F.string), capacity=sched, recipe=recipe,
+            processing_days=ck.get(t, p, "processing_days", _NONNEG, 0.0),
+            initial_stock=ck.get(t, p, "initial_stock", F.mapping(_NONNEG), {}),
+            target_cover_days=ck.get(t, p, "target_cover_days", _NONNEG, 30.0),
+            target_stock=ck.get(t, p, "target_stock", _NONNEG, None),
+            allocation=ck.get(t, p, "allocation", F.choice(*ALLOCATIONS), "pro_rata"),
+            production_cost=ck.get(costs, p + ("costs",), "production_per_t", _NONNEG, 0.0),
+            holding_cost=ck.get(costs, p + ("costs",), "holding_per_t_day", _NONNEG, 0.0),
+            sourcing=sourcing, unlimited=unlimited, source=t.get("source", ""))
+    return out
+
+
+LANE_KEYS = {"from", "to", "commodity", "lead_time", "capacity", "cost_per_t", "share", "priority",
+             "in_transit", "enabled", "source", "note"}
+
+
+def parse_lanes(ck, raw):
+    out = {}
+    for lid, t in (raw or {}).items():
+        p = ("lanes", lid)
+        t = ck.table(t, p, LANE_KEYS)
+        if not ck.get(t, p, "enabled", F.boolean, True):
+            continue
+        lt = parse_lead_time(ck, t["lead_time"], p + ("lead_time",)) if "lead_time" in t \
+            else LeadTime("constant", {"days": 0.0})
+        out[lid] = Lane(lid, ck.get(t, p, "from", F.string), ck.get(t, p, "to", F.string),
+                        ck.get(t, p, "commodity", F.string), lt, ck.get(t, p, "capacity", _POS, None),
+                        ck.get(t, p, "cost_per_t", _NONNEG, 0.0), ck.get(t, p, "share", _POS, 1.0),
+                        ck.get(t, p, "priority", F.integer(), 0), ck.get(t, p, "in_transit", _NONNEG, 0.0),
+                        t.get("source", ""))
+    return out
+
+
+DEMAND_KEYS = {"region", "sector", "end_use", "commodity", "rate", "rate_per_day", "growth", "variability",
+               "cv", "order_interval_days", "unmet", "at", "initial_stock", "sourcing", "costs", "start",
+               "enabled", "source", "note"}
+
+
+def parse_demand(ck, raw, cal, period):
+    """Demand sinks; a sink without ``at`` gets a stocking point of its own (returned too)."""
+    sinks, buffers = {}, {}
+    for did, t in (raw or {}).items():
+        p = ("demand", did)
+        t = ck.table(t, p, DEMAND_KEYS)
+        if not ck.get(t, p, "enabled", F.boolean, True):
+            continue
+        if ("rate" in t) == ("rate_per_day" in t):
+            ck.error(p, "expected exactly one of 'rate' (t/yr) or 'rate_per_day' (t/day)")
+        rate = ck.get(t, p, "rate", _POS, None)
+        rate = rate / YEAR_DAYS if rate is not None else ck.get(t, p, "rate_per_day", _POS, 1.0)
+        var = ck.get(t, p, "variability", F.choice("poisson", "normal", "gamma", "none"), "poisson")
+        cv = ck.get(t, p, "cv", _POS, 0.0) if var in ("normal", "gamma") else 0.0
+        if var in ("normal", "gamma") and "cv" not in t:
+            ck.error(p + ("cv",), f"variability '{var}' needs a coefficient of variation 'cv' > 0")
+        if "cv" in t and var not in ("normal", "gamma"):
+            ck.error(p + ("cv",), f"not used with variability '{var}'")
+        interval = ck.get(t, p, "order_interval_days", _NONNEG, period)
+        if interval == 0 and var != "poisson":
+            ck.error(p + ("order_interval_days",), "0 (a Poisson process of unit orders) needs variability 'poisson'")
+        region = ck.get(t, p, "region", F.string)
+        at = ck.get(t, p, "at", F.string, None)
+        commodity = ck.get(t, p, "commodity", F.string)
+        costs = ck.table(t.get("costs", {}), p + ("costs",), {"holding_per_t_day", "backorder_per_t_day",
+                                                              "lost_per_t"})
+        if at is None:
+            at = did
+            src = t.get("sourcing")
+            sourcing = {commodity: _sourcing(ck, src, p + ("sourcing",), commodity)} if src is not None else {}
+            buffers[did] = Facility(
+                id=did, name=did, stage="buffer", country=region or "", owner="", region=region or "",
+                output=commodity, capacity=None, recipe=None, processing_days=0.0,
+                initial_stock={commodity: ck.get(t, p, "initial_stock", _NONNEG, 0.0)},
+                target_cover_days=0.0, target_stock=None, allocation="pro_rata", production_cost=0.0,
+                holding_cost=ck.get(costs, p + ("costs",), "holding_per_t_day", _NONNEG, 0.0),
+                sourcing=sourcing)
+        else:
+            for k in ("initial_stock", "sourcing"):
+                if k in t:
+                    ck.error(p + (k,), "a sink drawing from another node ('at') has no stock of its own")
+        start = ck.get(t, p, "start", F.date, None)
+        sinks[did] = Demand(
+            did, region, ck.get(t, p, "sector", F.string, "all"),
+            ck.get(t, p, "end_use", F.choice("civil", "defence"), "civil"), commodity, rate,
+            ck.get(t, p, "growth", F.number(-1, lo_open=True), 0.0), var, cv, interval,
+            ck.get(t, p, "unmet", F.choice("backorder", "lost"), "backorder"), at,
+            max(cal.day(start), 0.0) if start else 0.0,
+            ck.get(costs, p + ("costs",), "backorder_per_t_day", _NONNEG, 0.0),
+            ck.get(costs, p + ("costs",), "lost_per_t", _NONNEG, 0.0), t.get("source", ""))
+    return sinks, buffers
+
+
+DISRUPTION_KINDS = ("facility_outage", "lane_closure", "lane_delay", "demand_shock")
+
+
+def parse_disruptions(ck, raw, cal):
+    out = []
+    for did, t in (raw or {}).items():
+        p = ("disruptions", did)
+        t = ck.table(t, p, {"kind", "start", "end", "days", "facilities", "lanes", "demand", "regions",
+                            "capacity_factor", "extra_days", "factor", "description", "source", "note"})
+        kind = ck.get(t, p, "kind", F.choice(*DISRUPTION_KINDS), None)
+        start = ck.get(t, p, "start", F.date, None)
+        if kind is None or start is None:
+            continue
+        t0 = cal.day(start)
+        if "end" in t and "days" in t:
+            ck.error(p, "give 'end' or 'days', not both")
+        if "end" in t:
+            end = ck.get(t, p, "end", F.date, None)
+            t1 = cal.day(end) if end else math.inf
+        else:
+            t1 = t0 + ck.get(t, p, "days", _POS, math.inf)
+        if t1 <= t0:
+            ck.error(p + ("end",), "expected an end after the start")
+        key = {"facility_outage": "facilities", "lane_closure": "lanes", "lane_delay": "lanes",
+               "demand_shock": "demand"}[kind]
+        targets = tuple(ck.get(t, p, key, F.list_of(F.string, nonempty=True), []))
+        if kind == "demand_shock" and "regions" in t:
+            targets = ("region:" + r for r in ck.get(t, p, "regions", F.list_of(F.string), []))
+            targets = tuple(targets)
+        elif not targets:
+            ck.error(p + (key,), f"a {kind} needs '{key}': a list of ids")
+        out.append(Disruption(did, kind, t0, t1, targets,
+                              factor=ck.get(t, p, "capacity_factor" if kind == "facility_outage" else "factor",
+                                            _NONNEG, 0.0 if kind == "facility_outage" else 1.0),
+                              extra_days=ck.get(t, p, "extra_days", _NONNEG, 0.0),
+                              description=t.get("description", "")))
+    return out

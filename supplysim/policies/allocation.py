@@ -1,0 +1,56 @@
+"""Allocation of a short supplier's stock among the orders it holds.
+
+Each function takes the available quantity and parallel lists of requests,
+priorities and contract shares, and returns the quantities to ship.
+
+Examples
+--------
+>>> allocate("pro_rata", 6.0, [4.0, 8.0], [0, 1], [1.0, 1.0])
+[2.0, 4.0]
+>>> allocate("priority", 6.0, [4.0, 8.0], [1, 0], [1.0, 1.0])
+[0.0, 6.0]
+>>> allocate("shares", 6.0, [4.0, 8.0], [0, 0], [3.0, 1.0])
+[4.0, 2.0]
+"""
+from __future__ import annotations
+
+__all__ = ["allocate", "ALLOCATORS"]
+
+
+def _pro_rata(avail, req, prio, shares):
+    tot = sum(req)
+    f = avail / tot
+    return [r * f for r in req]
+
+
+def _priority(avail, req, prio, shares):
+    out = [0.0] * len(req)
+    for i in sorted(range(len(req)), key=lambda i: prio[i]):
+        q = min(req[i], avail)
+        out[i] = q
+        avail -= q
+        if avail <= 0:
+            break
+    return out
+
+
+def _shares(avail, req, prio, shares):
+    tot = sum(shares)
+    out = [min(r, avail * s / tot) for r, s in zip(req, shares)]
+    left = avail - sum(out)
+    need = [r - o for r, o in zip(req, out)]
+    tn = sum(need)
+    if left > 0 and tn > 0:
+        f = min(1.0, left / tn)
+        out = [o + n * f for o, n in zip(out, need)]
+    return out
+
+
+ALLOCATORS = {"pro_rata": _pro_rata, "priority": _priority, "shares": _shares}
+
+
+def allocate(rule: str, avail: float, req: list, prio: list, shares: list) -> list:
+    """Quantities to ship to each request when ``avail`` may not cover them all."""
+    if sum(req) <= avail:
+        return list(req)
+    return ALLOCATORS[rule](avail, req, prio, shares)

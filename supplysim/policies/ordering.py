@@ -1,0 +1,44 @@
+"""Inventory policies: how much a buyer orders given its inventory position.
+
+Examples
+--------
+>>> order_quantity("base_stock", 12.0, {"S": 20.0})
+8.0
+>>> order_quantity("sS", 12.0, {"s": 10.0, "S": 40.0})
+0.0
+>>> order_quantity("rQ", 3.0, {"r": 5.0, "Q": 4.0})
+4.0
+"""
+from __future__ import annotations
+
+import math
+
+__all__ = ["order_quantity"]
+
+
+def order_quantity(policy: str, position: float, levels: dict) -> float:
+    """Quantity to order now.
+
+    Parameters
+    ----------
+    policy : {"base_stock", "sS", "rQ", "none"}
+        ``base_stock`` orders up to ``S`` whenever the position is below it;
+        ``sS`` orders up to ``S`` when the position is at or below ``s``;
+        ``rQ`` orders the smallest multiple of ``Q`` that lifts the position
+        above ``r`` when it is at or below ``r``.
+    position : float
+        Inventory position: on hand + on order + in transit - backorders (t).
+    levels : dict
+        Resolved levels in tonnes.
+    """
+    if policy == "base_stock":
+        q = levels["S"] - position
+        return q if q > 1e-9 else 0.0
+    if policy == "sS":
+        return levels["S"] - position if position <= levels["s"] else 0.0
+    if policy == "rQ":
+        r, Q = levels["r"], levels["Q"]
+        if position > r:
+            return 0.0
+        return Q * (math.floor((r - position) / Q) + 1)
+    return 0.0
