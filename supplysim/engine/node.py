@@ -39,7 +39,11 @@ class NodeRT:
         self.inbound = {}
         self.sinks = []
         self.sourcing = spec.sourcing
-        self.continuous = {c for c, s in spec.sourcing.items() if s.review_days == 0}
+        period = sim.period
+        # review period per commodity: 0 = continuous; by default once per model period
+        self.review_every = {c: (s.review_days if s.review_days is not None else period)
+                             for c, s in spec.sourcing.items()}
+        self.pending = set()
         self.waiting = None
         self.k = -1
         self.made = 0.0
@@ -63,7 +67,7 @@ class NodeRT:
             sim = self.sim
             comp = sim.model.commodities[c].content
             q0 = self.spec.initial_stock.get(c, 0.0)
-            st = self.stocks[c] = Stock(q0, comp, sim.ledger)
+            st = self.stocks[c] = Stock(q0, comp, sim.ledger, commodity=c)
             if q0:
                 sim.ledger.sourced += q0 * comp
             self.open_out.setdefault(c, 0.0)
@@ -123,8 +127,10 @@ class NodeRT:
         lane.open += q
         self.open_out[c] += q
         self.dispatch(c)
-        if c in self.continuous:
-            self.review(c)
+        w = self.waiting
+        if w is not None and not w.triggered:
+            w.succeed()
+        self.touch(c)
 
     def dispatch(self, c):
         """Ship open orders of ``c`` from stock, by the allocation rule."""
@@ -220,11 +226,42 @@ class NodeRT:
             out[name] = v
         return out
 
+    def touch(self, c):
+        """The inventory position of ``c`` changed: review now (continuous) or at the next review time.
+
+        Periodic reviews are event-driven: a review is scheduled only when the
+        position changed since the last one, so idle buyers cost no events.
+        """
+        r = self.review_every.get(c)
+        if r is None:
+            return
+        if r == 0:
+            self.review(c)
+        elif c not in self.pending:
+            self.pending.add(c)
+            now = self.sim.env.now
+            self.sim.at_review((math.floor(now / r + 1e-9) + 1) * r - now, self, c)
+
+    def review_pending(self, c):
+        self.pending.discard(c)
+        self.review(c)
+
     def review(self, c):
-        """Order ``c`` if the inventory position calls for it."""
+        """Order ``c`` if the inventory position calls for it.
+
+        Orders still unshipped from the last review are withdrawn first and
+        placed again by the split rule, so a supplier that cannot deliver does
+        not hold the buyer's position hostage: its share moves to the others.
+        """
         pol = self.sourcing[c]
         if pol.policy == "none":
             return
+        for ln in self.in_lanes[c]:
+            x = ln.open
+            if x > EPS:
+                ln.open = 0.0
+                ln.src.open_out[c] -= x
+                self.inbound[c] -= x
         st = self.stocks[c]
         pos = st.qty + self.inbound[c] - self.open_out[c]
         q = order_quantity(pol.policy, pos, self.levels(pol, self.sim.env.now))
@@ -263,6 +300,7 @@ class NodeRT:
         r = spec.recipe
         self.out = spec.output
         self.out_stock = self.stock(spec.output)
+        self.co_stocks = ()
         if r is None:
             self.need = ()
             return
@@ -270,6 +308,7 @@ class NodeRT:
         if r.kind == "fixed":
             self.need = tuple((self.stock(c), q / r.yield_, q) for c, q in r.inputs.items())
             self.co = tuple((self.stock(c), q, c) for c, q in r.coproducts.items())
+            self.co_stocks = tuple((c, st) for st, _, c in self.co)
         else:
             from ..materials import ELEMENT_INDEX
             self.feed = self.stock(r.feed)
@@ -281,6 +320,7 @@ class NodeRT:
                 den = float(cm[c].content[idx].sum())
                 self._split_den[c] = den if den > 0 else 1.0
                 self._split_stock[c] = self.stock(c)
+            self.co_stocks = tuple((c, st) for c, st in self._split_stock.items() if c != spec.output)
 
     def _fixed_vectors(self):
         need = self.need
@@ -325,7 +365,10 @@ class NodeRT:
         """Produce up to ``cap`` (main output units) now; return the quantity."""
         room = self.target(now) + self.open_out[self.out] - self.out_stock.qty - self.wip
         if room <= EPS:
-            return 0.0
+            # a co-product still owed to buyers keeps the plant running (separators run for Dy and Tb)
+            if not any(self.open_out[c] > st.qty + EPS for c, st in self.co_stocks):
+                return 0.0
+            room = cap
         q = cap if cap < room else room
         r = self.spec.recipe
         if r is None:
@@ -377,8 +420,8 @@ class NodeRT:
                 self._output(main_out[0][1], main_out[0][2], cos, now)
             else:
                 self._output(0.0, self.out_stock.comp, cos, now)
-        for c in self.continuous:
-            self.review(c)
+        for st, _, _ in self.need:
+            self.touch(st.commodity)
         return made
 
     def _output(self, q, comp, cos, now):

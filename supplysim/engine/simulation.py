@@ -131,25 +131,21 @@ class Simulation:
         for n in self.nodes.values():
             if n.spec.recipe is not None or n.spec.is_source and not n.unlimited:
                 env.process(n.run())
-            periods = sorted({p.review_days for p in n.sourcing.values() if p.review_days > 0})
-            for r in periods:
-                env.process(self._periodic(n, r))
         for s in self.sinks.values():
             env.process(s.run())
         for d in m.disruptions:
             if d.kind in ("lane_closure", "lane_delay"):
                 env.process(self._lane_disruption(d))
         for n in self.nodes.values():
-            for c in n.continuous:
+            for c in n.sourcing:
                 n.review(c)
 
     # -- processes ------------------------------------------------------------------------------------
-    def _periodic(self, node, r):
-        cs = [c for c, p in node.sourcing.items() if p.review_days == r]
-        while True:
-            for c in cs:
-                node.review(c)
-            yield _Urgent(self.env, r)
+    def at_review(self, delay, node, c):
+        """Schedule ``node``'s review of ``c`` after ``delay`` days, before other events then."""
+        ev = _Urgent(self.env, delay)
+        ev._value = (node, c)
+        ev.callbacks.append(_do_review)
 
     def _lane_disruption(self, d):
         env = self.env
@@ -165,8 +161,7 @@ class Simulation:
                     ln.open = 0.0
                     ln.src.open_out[c] -= x
                     ln.dst.inbound[c] -= x
-                if c_review(ln):
-                    ln.dst.review(ln.commodity)
+                ln.dst.touch(ln.commodity)
         if math.isinf(d.end):
             return
         yield env.timeout(d.end - env.now)
@@ -175,8 +170,7 @@ class Simulation:
                 ln.extra_days -= d.extra_days
             else:
                 ln.closed = False
-                if c_review(ln):
-                    ln.dst.review(ln.commodity)
+                ln.dst.touch(ln.commodity)
                 ln.src.dispatch(ln.commodity)
 
     def arrive(self, ev):
@@ -294,6 +288,6 @@ class Simulation:
         return build_result(self, until, time.perf_counter() - t0)
 
 
-def c_review(ln):
-    """Whether the buyer at the end of ``ln`` reviews ``ln``'s commodity."""
-    return ln.commodity in ln.dst.sourcing
+def _do_review(ev):
+    node, c = ev._value
+    node.review_pending(c)

@@ -138,5 +138,4 @@ class SinkRT:
             node.open_out[c] -= x
             self.lost += x
             self.lost_m += x
-        if c in node.continuous:
-            node.review(c)
+        node.touch(c)

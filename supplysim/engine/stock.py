@@ -34,9 +34,11 @@ class Stock:
     reference to the composition they left with.
     """
 
-    __slots__ = ("qty", "comp", "area", "t_last", "sink_q", "ledger", "inflow", "outflow", "initial")
+    __slots__ = ("qty", "comp", "area", "t_last", "sink_q", "ledger", "inflow", "outflow", "initial",
+                 "commodity")
 
-    def __init__(self, qty, comp, ledger, now=0.0):
+    def __init__(self, qty, comp, ledger, now=0.0, commodity=""):
+        self.commodity = commodity
         self.qty = float(qty)
         self.initial = self.qty
         self.comp = comp

@@ -148,7 +148,7 @@ def _sourcing(ck, raw, p, commodity):
     if policy == "sS" and "s" in levels and "S" in levels and levels["s"][1] == levels["S"][1] \
             and levels["s"][0] > levels["S"][0]:
         ck.error(p, f"expected s <= S, found s={levels['s'][0]:g}, S={levels['S'][0]:g}")
-    return Sourcing(commodity, policy, levels, ck.get(t, p, "review_days", _NONNEG, 0.0),
+    return Sourcing(commodity, policy, levels, ck.get(t, p, "review_days", _NONNEG, None),
                     ck.get(t, p, "split", F.choice("shares", "priority"), "shares"),
                     ck.get(t, p, "ordering_cost", _NONNEG, 0.0))
 

@@ -171,7 +171,7 @@ class Sourcing:
     commodity: str
     policy: str = "base_stock"
     levels: dict = field(default_factory=dict)
-    review_days: float = 0.0
+    review_days: float | None = None
     split: str = "shares"
     ordering_cost: float = 0.0
 
