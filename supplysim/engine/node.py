@@ -180,6 +180,8 @@ class NodeRT:
             self.led_q_unlimited(q, st)
         else:
             st.take(q, now)
+        if ln.sink is not None:
+            ln.sink.touch(now)  # close the backlog interval before the backlog falls
         ln.open -= q
         self.open_out[c] -= q
         ln.shipped += q
@@ -188,7 +190,7 @@ class NodeRT:
         sim.cost_transport += q * ln.cost
         if ln.sink is not None:
             st.sink_q += q
-            ln.sink.deliver(q, now)
+            ln.sink.delivered += q
             return
         ln.in_transit += q
         lt = ln.lead_time() + ln.extra_days

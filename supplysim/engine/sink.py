@@ -108,10 +108,6 @@ class SinkRT:
         self.area += self.lane.open * (now - self.t_last)
         self.t_last = now
 
-    def deliver(self, q, now):
-        self.touch(now)
-        self.delivered += q
-
     def arrive(self, d, now):
         """An order of ``d`` tonnes arrives."""
         self.touch(now)
