@@ -68,6 +68,8 @@ def _fill(filled, demand):
 
 def build_result(sim, until, wall_s) -> ReplicationResult:
     m = sim.model
+    t0 = getattr(sim, "warmup", 0.0)
+    span = until - t0
     sinks = {}
     regions = {}
     shortage = 0.0
@@ -78,7 +80,7 @@ def build_result(sim, until, wall_s) -> ReplicationResult:
         d = {
             "region": s.spec.region, "sector": s.spec.sector, "end_use": s.spec.end_use,
             "demand_t": s.demand, "filled_t": s.filled, "unmet_demand_t": s.demand - s.filled,
-            "lost_t": s.lost, "backlog_end_t": s.lane.open, "mean_backlog_t": backlog_area / until,
+            "lost_t": s.lost, "backlog_end_t": s.lane.open, "mean_backlog_t": backlog_area / span,
             "fill_rate": _fill(s.filled, s.demand),
             "first_unmet_day": s.first_unmet if s.first_unmet is not None else float("nan"),
         }
@@ -100,7 +102,7 @@ def build_result(sim, until, wall_s) -> ReplicationResult:
                 continue
             area = st.area + st.qty * (until - st.t_last)
             holding += area * n.spec.holding_cost
-            inv += area / until
+            inv += area / span
         production += n.produced * n.spec.production_cost
         facilities[fid] = {"stage": n.spec.stage, "country": n.spec.country, "production_t": n.produced,
                            "mean_inventory_t": inv, "orders": n.orders}
@@ -126,7 +128,7 @@ def build_result(sim, until, wall_s) -> ReplicationResult:
     series = {k: (label[k], np.asarray(v, float).reshape(len(v), len(label[k]))) for k, v in rec.items()}
     months = [m.calendar.month_label(i) for i in range(len(rec["demand"]))]
     from .results import versions as _v
-    manifest = {"model": m.name, "model_sha256": m.digest(), "scenario": m.scenario_name,
+    manifest = {"model": m.name, "model_sha256": m.digest(), "scenario": m.scenario_name, "warmup_days": t0,
                 "entropy": sim.entropy, "replication": sim.replication, "horizon_days": until,
                 "start": m.calendar.start.isoformat(), "period_days": m.period_days, "versions": _v()}
     return ReplicationResult(m.scenario_name, sim.replication, sim.entropy, until, kpis, regions, sinks,

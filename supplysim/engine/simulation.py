@@ -267,8 +267,29 @@ class Simulation:
                 raise InvariantError(f"in-transit on lane {ln.id} differs from its open shipments")
 
     # -- running -----------------------------------------------------------------------------------------
-    def run(self, until=None, years=None) -> ReplicationResult:
-        """Run to day ``until`` (or ``years`` years; default the model's ``years``) and return the result."""
+    def _warmup(self, t):
+        yield _Urgent(self.env, t)
+        now = self.env.now
+        for s in self.sinks.values():
+            s.touch(now)
+            s.demand = s.filled = s.lost = s.area = 0.0
+            s.first_unmet = None
+        for n in self.nodes.values():
+            n.produced = 0.0
+            n.orders = 0
+            for st in n.stocks.values():
+                st.area = 0.0
+                st.t_last = now
+        for ln in self.lanes.values():
+            ln.shipped = 0.0
+        self.cost_ordering = self.cost_transport = 0.0
+
+    def run(self, until=None, years=None, warmup=0.0) -> ReplicationResult:
+        """Run to day ``until`` (or ``years`` years; default the model's ``years``) and return the result.
+
+        KPIs count from day ``warmup`` on (rule A1: steady-state statistics
+        need warm-up deletion); the monthly series cover the whole run.
+        """
         if until is None:
             until = (years if years is not None else self.model.years) * 365.0
         if until <= 0:
@@ -278,6 +299,11 @@ class Simulation:
         self._lane_list = list(self.lanes.values())
         self._rec = {k: [] for k in ("demand", "filled", "lost", "backlog", "production", "stock", "shipped")}
         self.env.process(self._recorder(until))
+        if not 0 <= warmup < until:
+            raise ValueError(f"warmup must be in [0, until), got {warmup}")
+        if warmup > 0:
+            self.env.process(self._warmup(warmup))
+        self.warmup = warmup
         t0 = time.perf_counter()
         self.env.run(until=until)
         # the last month boundary coincides with ``until``: make sure it was processed
