@@ -66,6 +66,8 @@ class NodeRT:
         if st is None:
             sim = self.sim
             comp = sim.model.commodities[c].content
+            if c == self.spec.output and self.spec.output_content is not None:
+                comp = self.spec.output_content  # ore-specific content of a mine's concentrate
             q0 = self.spec.initial_stock.get(c, 0.0)
             st = self.stocks[c] = Stock(q0, comp, sim.ledger, commodity=c)
             if q0:
@@ -305,6 +307,8 @@ class NodeRT:
         self.co_stocks = ()
         if r is None:
             self.need = ()
+            oc = spec.output_content
+            self.src_comp = oc if oc is not None else self.sim.model.commodities[spec.output].content
             return
         cm = self.sim.model.commodities
         if r.kind == "fixed":
@@ -374,7 +378,7 @@ class NodeRT:
         q = cap if cap < room else room
         r = self.spec.recipe
         if r is None:
-            comp = self.out_stock.comp if self.out_stock.qty > EPS else self.sim.model.commodities[self.out].content
+            comp = self.src_comp
             if self._key is not comp:
                 self._book(comp, _ZERO, comp)
             self.led_q += q

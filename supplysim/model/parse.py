@@ -174,7 +174,7 @@ def _recipe(ck, raw, p, commodities):
                   coproducts=ck.get(t, p, "coproducts", F.mapping(_POS), {}))
 
 
-FACILITY_KEYS = {"name", "stage", "country", "owner", "region", "output", "capacity", "capacity_schedule",
+FACILITY_KEYS = {"output_content", "name", "stage", "country", "owner", "region", "output", "capacity", "capacity_schedule",
                  "enabled", "recipe", "processing_days", "initial_stock", "target_cover_days", "target_stock",
                  "allocation", "costs", "sourcing", "unlimited", "source", "note"}
 
@@ -195,7 +195,19 @@ def parse_facilities(ck, raw, cal, commodities):
         src = ck.table(t.get("sourcing", {}), p + ("sourcing",), t.get("sourcing", {}))
         sourcing = {c: _sourcing(ck, v, p + ("sourcing", c), c) for c, v in src.items()}
         country = ck.get(t, p, "country", F.string)
-        out[fid] = Facility(
+        oc = None
+        if "output_content" in t:
+            if recipe is not None:
+                ck.error(p + ("output_content",), "only sources (no recipe) take 'output_content'; "
+                                                  "a recipe derives its output's content from its inputs")
+            occ = ck.get(t, p, "output_content", F.mapping(F.number(0, 1)), {})
+            for k in [k for k in occ if k not in ELEMENTS]:
+                ck.error(p + ("output_content", k), f"unknown element; expected one of: {', '.join(ELEMENTS)}")
+                occ.pop(k)
+            if sum(occ.values()) > 1 + 1e-9:
+                ck.error(p + ("output_content",), f"element fractions must sum to at most 1, found {sum(occ.values()):g}")
+            oc = content_vector(occ)
+        out[fid] = Facility(output_content=oc, 
             id=fid, name=ck.get(t, p, "name", F.string, fid), stage=ck.get(t, p, "stage", F.string),
             country=country, owner=ck.get(t, p, "owner", F.string, ""),
             region=ck.get(t, p, "region", F.string, country),

@@ -197,6 +197,7 @@ class Facility:
     sourcing: dict
     unlimited: bool = False
     source: str = ""
+    output_content: np.ndarray | None = None
 
     @property
     def is_source(self) -> bool:
