@@ -50,7 +50,24 @@ def _parser():
 
     s = sub.add_parser("scenarios", help="list the scenarios shipped with a model")
     s.add_argument("model", nargs="?", help="model file or directory (default: the default model)")
+    v.set_defaults(func=cmd_validate)
+    r.set_defaults(func=cmd_run)
+    s.set_defaults(func=cmd_scenarios)
+    # commands that live beside their own subject (analysis, figures, experiments)
+    import importlib
+    for name in PLUGINS:
+        try:
+            mod = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue
+        mod.register(sub)
     return p
+
+
+#: Modules that add subcommands: each has ``register(subparsers)`` setting ``func`` defaults.
+PLUGINS = ("supplysim.analysis.cli", "supplysim.plots.cli", "supplysim.experiment.cli")
 
 
 def _load(model, scenario=None):
@@ -153,9 +170,8 @@ def main(argv=None):
     if not a.cmd:
         p.print_help()
         return 0
-    handler = {"validate": cmd_validate, "run": cmd_run, "scenarios": cmd_scenarios}[a.cmd]
     try:
-        return handler(a)
+        return a.func(a)
     except ModelError as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_MODEL
