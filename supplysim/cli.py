@@ -59,7 +59,7 @@ def _parser():
         try:
             mod = importlib.import_module(name)
         except ModuleNotFoundError as exc:
-            if exc.name != name:
+            if not name.startswith(exc.name or "?"):
                 raise
             continue
         mod.register(sub)
