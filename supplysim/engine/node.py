@@ -6,15 +6,16 @@ import math
 import numpy as np
 from simpy.events import Timeout
 
-from ..materials import ELEMENTS
 from ..policies import allocate, order_quantity
 from .stock import EPS, Stock
 
-__all__ = ["NodeRT"]
+__all__ = ["NodeRT", "ORIGIN_STAGE"]
 
 INF = math.inf
-_ZERO = np.zeros(len(ELEMENTS))
-_ZERO.flags.writeable = False
+
+#: The origin stage a facility's stage label stamps on its output (see ``materials.Layout``).
+ORIGIN_STAGE = {"mine": "mining", "source": "mining", "separation": "separation",
+                "metallisation": "metallisation", "alloying": "metallisation"}
 
 
 class NodeRT:
@@ -54,8 +55,9 @@ class NodeRT:
         self.retry = set()
         self.windows = []          # (start, end, factor) capacity outages
         self.led_q = 0.0           # production since the ledger vectors last changed
-        self.led_loss = _ZERO
-        self.led_add = _ZERO
+        self.led_loss = sim.zero
+        self.led_add = sim.zero
+        self.stamp = ORIGIN_STAGE.get(spec.stage)
         self._key = None
         self._cache = None
         self.out = None
@@ -65,10 +67,17 @@ class NodeRT:
         st = self.stocks.get(c)
         if st is None:
             sim = self.sim
+            lay = sim.layout
             comp = sim.model.commodities[c].content
             if c == self.spec.output and self.spec.output_content is not None:
                 comp = self.spec.output_content  # ore-specific content of a mine's concentrate
+            comp = lay.embed(comp)
             q0 = self.spec.initial_stock.get(c, 0.0)
+            if q0 or self.unlimited:
+                # stock present at the start: its history is unknown, so it is
+                # taken to have passed every stage in the holder's country
+                for stage in lay.STAGES:
+                    comp = lay.stamp(comp, stage, self.spec.country)
             st = self.stocks[c] = Stock(q0, comp, sim.ledger, commodity=c)
             if q0:
                 sim.ledger.sourced += q0 * comp
@@ -308,7 +317,9 @@ class NodeRT:
         if r is None:
             self.need = ()
             oc = spec.output_content
-            self.src_comp = oc if oc is not None else self.sim.model.commodities[spec.output].content
+            lay = self.sim.layout
+            comp = lay.embed(oc if oc is not None else self.sim.model.commodities[spec.output].content)
+            self.src_comp = lay.stamp(comp, "mining", spec.country)
             return
         cm = self.sim.model.commodities
         if r.kind == "fixed":
@@ -319,10 +330,11 @@ class NodeRT:
             from ..materials import ELEMENT_INDEX
             self.feed = self.stock(r.feed)
             self.need = ((self.feed, 1.0, 1.0),)
-            self._split_els, self._split_den, self._split_stock = {}, {}, {}
+            self._split_els, self._split_den, self._split_stock, self._split_mask = {}, {}, {}, {}
             for c, els in r.outputs.items():
                 idx = np.array([ELEMENT_INDEX[e] for e in els])
                 self._split_els[c] = idx
+                self._split_mask[c] = self.sim.layout.element_mask(idx)
                 den = float(cm[c].content[idx].sum())
                 self._split_den[c] = den if den > 0 else 1.0
                 self._split_stock[c] = self.stock(c)
@@ -336,22 +348,27 @@ class NodeRT:
         co_comp = out_comp / mix
         co = [(st, q, co_comp, c) for st, q, c in self.co]
         loss = consumed - out_comp - sum(q * co_comp for _, q, _ in self.co) if self.co else consumed - out_comp
+        if self.stamp is not None:
+            out_comp = self.sim.layout.stamp(out_comp, self.stamp, self.spec.country)
         return out_comp, co, np.maximum(loss, 0.0), np.maximum(-loss, 0.0)
 
     def _split_vectors(self, comp):
         r = self.spec.recipe
         outs = []
-        kept = np.zeros(len(ELEMENTS))
+        lay = self.sim.layout
+        kept = np.zeros(lay.size)
         for c, idx in self._split_els.items():
             mass = float(comp[idx].sum()) * r.yield_
             if mass <= 0:
                 continue
             per_feed = mass / self._split_den[c]
-            v = np.zeros(len(ELEMENTS))
-            v[idx] = comp[idx] * r.yield_ / per_feed
+            part = np.where(self._split_mask[c], comp, 0.0) * r.yield_
+            kept += part
+            v = part / per_feed
+            if self.stamp is not None:
+                v = lay.stamp(v, self.stamp, self.spec.country)
             v.flags.writeable = False
             outs.append((self._split_stock[c], per_feed, v, c))
-            kept[idx] += comp[idx] * r.yield_
         main = next((p for s, p, v, c in outs if c == self.out), 0.0)
         return main, outs, np.maximum(comp - kept, 0.0)
 
@@ -380,7 +397,7 @@ class NodeRT:
         if r is None:
             comp = self.src_comp
             if self._key is not comp:
-                self._book(comp, _ZERO, comp)
+                self._book(comp, self.sim.zero, comp)
             self.led_q += q
             self._output(q, comp, (), now)
             return q
@@ -410,7 +427,7 @@ class NodeRT:
             if self._key is not comp:
                 main, outs, loss = self._split_vectors(comp)
                 self._cache = (main, outs)
-                self._book(comp, loss, _ZERO)
+                self._book(comp, loss, self.sim.zero)
             main, outs = self._cache
             fq = feed.qty
             if main > 0:

@@ -8,7 +8,7 @@ import numpy as np
 import simpy
 from simpy.events import URGENT, Event
 
-from ..materials import ELEMENTS
+from ..materials import ELEMENTS, Layout
 from ..random import as_entropy, stream
 from .lane import LaneRT
 from .node import NodeRT
@@ -69,7 +69,11 @@ class Simulation:
         self.env = simpy.Environment()
         self.period = model.period_days
         from .stock import Ledger
-        self.ledger = Ledger()
+        countries = {f.country for f in model.facilities.values()}
+        self.layout = Layout(countries)
+        self.zero = np.zeros(self.layout.size)
+        self.zero.flags.writeable = False
+        self.ledger = Ledger(self.layout.size)
         self.cost_ordering = self.cost_transport = 0.0
         self.in_flight = set()
         self.in_process = set()
@@ -219,7 +223,7 @@ class Simulation:
             n.flush()
             for st in n.stocks.values():
                 st.flush()
-        n_el = len(ELEMENTS)
+        n_el = self.layout.size
         on_hand = np.zeros(n_el)
         for n in self.nodes.values():
             if n.unlimited:
@@ -237,8 +241,9 @@ class Simulation:
             for _, x, v, _ in cos:
                 wip += x * v
         led = self.ledger
-        return {"sourced": led.sourced.copy(), "on_hand": on_hand, "in_transit": transit, "in_process": wip,
-                "delivered": led.delivered.copy(), "losses": led.losses.copy()}
+        e = len(ELEMENTS)  # origin entries are re-stamped by stages, so only elements must balance
+        return {"sourced": led.sourced[:e].copy(), "on_hand": on_hand[:e], "in_transit": transit[:e],
+                "in_process": wip[:e], "delivered": led.delivered[:e].copy(), "losses": led.losses[:e].copy()}
 
     def check_invariants(self):
         """Raise :class:`InvariantError` if mass balance, stock signs or pipelines are off."""

@@ -20,8 +20,7 @@ class Ledger:
 
     __slots__ = ("sourced", "delivered", "losses")
 
-    def __init__(self):
-        n = len(ELEMENTS)
+    def __init__(self, n=len(ELEMENTS)):
         self.sourced = np.zeros(n)
         self.delivered = np.zeros(n)
         self.losses = np.zeros(n)
