@@ -14,7 +14,7 @@ class LaneRT:
 
     __slots__ = ("spec", "id", "src", "dst", "sink", "commodity", "open", "cap_pp", "used", "k",
                  "shipped", "shipped_m", "in_transit", "closed", "extra_days", "share", "priority", "cost",
-                 "_buf", "_i", "_rng", "_lt", "const", "index")
+                 "_buf", "_i", "_rng", "_lt", "const", "index", "rules", "gated")
 
     def __init__(self, spec, src, dst, sink=None, rng=None, period=1.0, index=0):
         self.spec = spec
@@ -46,6 +46,8 @@ class LaneRT:
             self.const = float(self._lt.params["days"])
         self._buf = []
         self._i = 0
+        self.rules = ()
+        self.gated = ()
 
     def lead_time(self):
         """Next lead-time draw in days (buffered, rule R5; one stream per lane, rule R4)."""

@@ -159,6 +159,8 @@ class NodeRT:
         capped = False
         for ln in lanes:
             r = 0.0 if ln.closed else ln.open
+            if ln.rules and r > 0:
+                r = sim.gate.allow(ln, st.comp, r, now)
             if ln.cap_pp is not None and r > 0:
                 room = ln.room(k)
                 if room < r:
@@ -198,6 +200,8 @@ class NodeRT:
         ln.shipped += q
         ln.shipped_m += q
         ln.used += q
+        if ln.gated:
+            sim.gate.consume(ln, q)
         sim.cost_transport += q * ln.cost
         if ln.sink is not None:
             st.sink_q += q

@@ -51,6 +51,7 @@ class ReplicationResult:
     series: dict
     months: list
     manifest: dict = field(default_factory=dict)
+    controls: dict = field(default_factory=dict)
 
     def to_frame(self, series="filled"):
         """A monthly series as a pandas DataFrame (needs pandas)."""
@@ -128,8 +129,9 @@ def build_result(sim, until, wall_s) -> ReplicationResult:
     series = {k: (label[k], np.asarray(v, float).reshape(len(v), len(label[k]))) for k, v in rec.items()}
     months = [m.calendar.month_label(i) for i in range(len(rec["demand"]))]
     from .results import versions as _v
+    controls = sim.gate.report()
     manifest = {"model": m.name, "model_sha256": m.digest(), "scenario": m.scenario_name, "warmup_days": t0,
                 "entropy": sim.entropy, "replication": sim.replication, "horizon_days": until,
                 "start": m.calendar.start.isoformat(), "period_days": m.period_days, "versions": _v()}
     return ReplicationResult(m.scenario_name, sim.replication, sim.entropy, until, kpis, regions, sinks,
-                             facilities, lanes, series, months, manifest)
+                             facilities, lanes, series, months, manifest, controls)

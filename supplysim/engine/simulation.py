@@ -105,6 +105,9 @@ class Simulation:
             src.out_lanes.setdefault(ls.commodity, []).append(ln)
             dst.in_lanes.setdefault(ls.commodity, []).append(ln)
             self.lanes[lid] = ln
+        from .gate import Gate
+        self.gate = Gate(self, m.controls, self._stream)
+        self.gate.attach(self.lanes.values())
         for n in self.nodes.values():
             if n.spec.recipe is not None or n.spec.is_source:
                 n.prepare()
@@ -140,11 +143,25 @@ class Simulation:
         for d in m.disruptions:
             if d.kind in ("lane_closure", "lane_delay"):
                 env.process(self._lane_disruption(d))
+        for t in self.gate.boundaries():
+            if t > 0:
+                self.wake_all_at(t)
         for n in self.nodes.values():
             for c in n.sourcing:
                 n.review(c)
 
     # -- processes ------------------------------------------------------------------------------------
+    def wake_all_at(self, delay):
+        """After ``delay`` days, let every node ship what it owes (a rule or quota period changed)."""
+        ev = _Urgent(self.env, max(delay, 0.0))
+        ev.callbacks.append(self._wake_all)
+
+    def _wake_all(self, ev):
+        for n in self.nodes.values():
+            for c, q in n.open_out.items():
+                if q > EPS:
+                    n.dispatch(c)
+
     def at_review(self, delay, node, c):
         """Schedule ``node``'s review of ``c`` after ``delay`` days, before other events then."""
         ev = _Urgent(self.env, delay)

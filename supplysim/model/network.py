@@ -11,6 +11,7 @@ from ..materials import RE_MASK
 from . import fields as F
 from .errors import ModelError, Problem
 from .load import Document, merge_documents, read_document, resolve_model_path
+from .controls import parse_controls
 from .parse import (parse_calendar, parse_commodities, parse_demand, parse_disruptions, parse_facilities,
                     parse_lanes)
 from .specs import Calendar
@@ -43,7 +44,7 @@ class Model:
     demand: dict
     disruptions: list
     scenario: dict
-    controls: dict = field(default_factory=dict)
+    controls: list = field(default_factory=list)
     files: dict = field(default_factory=dict)
     path: str = ""
     graph: nx.MultiDiGraph = None
@@ -108,7 +109,8 @@ def list_scenarios(model_path) -> dict:
 
 def _apply_scenario(doc, model_path, scenario):
     names = [s for s in str(scenario).split("+") if s] if scenario else []
-    meta = {"name": "+".join(names) if names else "baseline", "description": "", "options": [], "references": []}
+    meta = {"name": "baseline", "description": "", "options": [], "references": []}
+    shown = []
     for n in names:
         p = scenario_path(model_path, n)
         if not p.is_file():
@@ -116,6 +118,8 @@ def _apply_scenario(doc, model_path, scenario):
             raise ModelError([Problem(str(p), "", f"scenario '{n}' not found (available: {avail})")])
         sdoc = read_document(p)
         sc = sdoc.data.get("scenario", {})
+        shown.append(str(sc.get("name", p.stem)) if isinstance(sc, dict) else p.stem)
+        meta["name"] = "+".join(shown)
         if isinstance(sc, dict):
             meta["options"] += list(sc.get("options", []) or [])
             meta["references"] += list(sc.get("references", []) or [])
@@ -184,14 +188,21 @@ def load_model(path, scenario=None, options=()) -> Model:
                                   cal, period)
     disruptions = parse_disruptions(ck, ck.table(data.get("disruptions", {}), ("disruptions",),
                                                  data.get("disruptions", {})), cal)
+    controls = parse_controls(ck, ck.table(data.get("controls", {}), ("controls",), data.get("controls", {})),
+                              cal, commodities)
     for did in set(buffers) & set(facilities):
         ck.error(("demand", did), f"id '{did}' is also a facility id; sink ids must be distinct")
     nodes = {**facilities, **{k: v for k, v in buffers.items() if k not in facilities}}
     _check_references(ck, commodities, nodes, lanes, sinks, disruptions)
+    for rule in controls:
+        for exporters, _, _ in rule.general_licences:
+            for e in exporters:
+                if e not in nodes:
+                    ck.error(("controls", rule.id, "general_licences"), f"unknown facility '{e}'")
     if ck.problems:
         raise ModelError(ck.problems)
     model = Model(name or Path(str(path)).stem, description, cal, period, years, commodities, nodes, lanes,
-                  sinks, disruptions, meta, data.get("controls", {}), dict(doc.files), str(path))
+                  sinks, disruptions, meta, controls, dict(doc.files), str(path))
     model.graph = _graph(model)
     _check_reachability(ck, model)
     if ck.problems:

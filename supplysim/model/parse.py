@@ -174,7 +174,7 @@ def _recipe(ck, raw, p, commodities):
                   coproducts=ck.get(t, p, "coproducts", F.mapping(_POS), {}))
 
 
-FACILITY_KEYS = {"output_content", "name", "stage", "country", "owner", "region", "output", "capacity", "capacity_schedule",
+FACILITY_KEYS = {"output_content", "end_use", "name", "stage", "country", "owner", "region", "output", "capacity", "capacity_schedule",
                  "enabled", "recipe", "processing_days", "initial_stock", "target_cover_days", "target_stock",
                  "allocation", "costs", "sourcing", "unlimited", "source", "note"}
 
@@ -207,7 +207,8 @@ def parse_facilities(ck, raw, cal, commodities):
             if sum(occ.values()) > 1 + 1e-9:
                 ck.error(p + ("output_content",), f"element fractions must sum to at most 1, found {sum(occ.values()):g}")
             oc = content_vector(occ)
-        out[fid] = Facility(output_content=oc, 
+        out[fid] = Facility(output_content=oc, end_use=ck.get(t, p, "end_use", F.choice("civil", "defence"), "civil"),
+                            
             id=fid, name=ck.get(t, p, "name", F.string, fid), stage=ck.get(t, p, "stage", F.string),
             country=country, owner=ck.get(t, p, "owner", F.string, ""),
             region=ck.get(t, p, "region", F.string, country),

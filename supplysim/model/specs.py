@@ -198,6 +198,7 @@ class Facility:
     unlimited: bool = False
     source: str = ""
     output_content: np.ndarray | None = None
+    end_use: str = "civil"
 
     @property
     def is_source(self) -> bool:

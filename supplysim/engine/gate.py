@@ -1,0 +1,223 @@
+"""The border gate: export-control rules acting on shipments as they leave a facility.
+
+A shipment that a rule controls is refused (ban), limited by the rule's quota
+for the period, or held until a licence is decided (licence): the exporter
+applies for the quantity it owes on the lane, the review takes a drawn delay
+plus a customs hold, and the licence is approved with the rule's probability
+for the destination, end use and date. Held and refused material never leaves
+the exporter's stock, so the allocation rule offers it to other buyers.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from simpy.events import Timeout
+
+from ..random import BLOCK
+from .stock import EPS
+
+__all__ = ["Gate", "RuleRT"]
+
+
+class RuleRT:
+    """One export-control rule at run time, with its own random stream (rule R4)."""
+
+    def __init__(self, sim, spec, rng):
+        self.sim = sim
+        self.spec = spec
+        self.rng = rng
+        self.quota_k = None
+        self.quota_used = 0.0
+        self.quota_wake = None
+        self.pending = {}
+        self.credit = {}
+        self.log = []          # (lane id, applied day, delay days, approved, tonnes)
+        self.refused_t = 0.0
+        self.blocked_attempts = 0
+        self._buf = None
+        self._i = BLOCK
+
+    # -- matching --------------------------------------------------------------------------
+    def matches_lane(self, ln) -> bool:
+        """Whether the rule can ever act on ``ln`` (exporter, destination, end use)."""
+        s = self.spec
+        if ln.sink is not None:
+            return False
+        a, b = ln.src.spec.country, ln.dst.spec.country
+        if a == b:
+            return False
+        if s.extraterritorial:
+            if a == s.issuer or b == s.issuer:
+                return False
+        elif a != s.issuer:
+            return False
+        if s.destinations is not None and b not in s.destinations:
+            return False
+        if b in s.except_destinations:
+            return False
+        return ln.dst.spec.end_use in s.end_uses
+
+    def content(self, comp, commodity) -> float:
+        """Controlled content per tonne of a shipment (issuer-origin for extraterritorial rules)."""
+        s = self.spec
+        idx = s.element_idx
+        if s.extraterritorial:
+            if s.basis == "value":
+                lay = self.sim.layout
+                tot = 0.0
+                for i in idx:
+                    tot += lay.issuer_content(comp, s.issuer, (i,)) * self._value(i)
+                return self._per_value(tot, commodity)
+            return self.sim.layout.issuer_content(comp, s.issuer, idx)
+        if s.basis == "value":
+            return self._per_value(sum(comp[i] * self._value(i) for i in idx), commodity)
+        tot = 0.0
+        for i in idx:
+            tot += comp[i]
+        return tot
+
+    def _value(self, i):
+        from ..materials import ELEMENTS
+        name = ELEMENTS[i]
+        vals = self.spec.element_values
+        if name in vals:
+            return vals[name]
+        return vals.get("Nd", vals.get("Pr", 0.0)) if name == "NdPr" else 0.0
+
+    def _per_value(self, tot, commodity):
+        v = self.sim.model.commodities[commodity].value_per_t
+        return tot / v if v else tot
+
+    def controls(self, ln, comp, now) -> bool:
+        s = self.spec
+        if not s.in_force(now):
+            return False
+        if ln.commodity not in s.commodities:
+            c = self.content(comp, ln.commodity)
+            if c <= 0 or c < s.threshold:
+                return False
+        for exporters, a, b in s.general_licences:
+            if ln.src.id in exporters and a <= now < b:
+                return False
+        return True
+
+    # -- quotas ------------------------------------------------------------------------------
+    def quota_left(self, now):
+        s = self.spec
+        k = math.floor((now - s.effective) / s.quota_period_days) if math.isfinite(s.effective) \
+            else math.floor(now / s.quota_period_days)
+        if k != self.quota_k:
+            self.quota_k = k
+            self.quota_used = 0.0
+        left = s.quota_t - self.quota_used
+        if left <= EPS and self.quota_wake != k:
+            # wake the exporters when the next quota period opens
+            self.quota_wake = k
+            start = (s.effective if math.isfinite(s.effective) else 0.0) + (k + 1) * s.quota_period_days
+            self.sim.wake_all_at(start - now)
+        return max(left, 0.0)
+
+    # -- licences ------------------------------------------------------------------------------
+    def _draws(self):
+        i = self._i
+        if i >= BLOCK:
+            g = self.rng
+            u = g.random((4, BLOCK))
+            z = g.standard_normal(BLOCK)
+            s = self.spec
+            review = s.review.transform(u[0], z) if s.review is not None else np.zeros(BLOCK)
+            hold = s.customs_hold.transform(u[1], z[::-1].copy()) if s.customs_hold is not None else np.zeros(BLOCK)
+            self._buf = (review.tolist(), hold.tolist(), u[2].tolist())
+            i = 0
+        self._i = i + 1
+        return self._buf[0][i], self._buf[1][i], self._buf[2][i]
+
+    def licensed(self, ln, now):
+        """Tonnes ``ln`` may ship now under licence; apply for what is owed and not covered."""
+        key = ln.id
+        pend = self.pending.get(key, 0.0)
+        cred = self.credit.get(key, 0.0)
+        need = ln.open - pend - cred
+        if need > EPS:
+            review, hold, u = self._draws()
+            delay = max(review, 0.0) + max(hold, 0.0)
+            self.pending[key] = pend + need
+            ev = Timeout(self.sim.env, delay, (ln, need, now, u))
+            ev.callbacks.append(self._decide)
+        return cred
+
+    def _decide(self, ev):
+        ln, q, t_app, u = ev._value
+        now = self.sim.env.now
+        p = self.spec.approval_probability(now, ln.dst.spec.country, ln.dst.spec.end_use)
+        ok = u < p
+        self.pending[ln.id] -= q
+        if ok:
+            self.credit[ln.id] = self.credit.get(ln.id, 0.0) + q
+        else:
+            self.refused_t += q
+        self.log.append((ln.id, t_app, now - t_app, ok, q))
+        ln.src.dispatch(ln.commodity)
+
+
+class Gate:
+    """All rules of a replication; lanes keep the rules that can act on them."""
+
+    def __init__(self, sim, specs, stream):
+        self.sim = sim
+        self.rules = [RuleRT(sim, s, stream(f"licence:{s.id}")) for s in specs]
+
+    def attach(self, lanes):
+        for ln in lanes:
+            ln.rules = tuple(r for r in self.rules if r.matches_lane(ln))
+
+    def allow(self, ln, comp, req, now):
+        """Tonnes of ``req`` the rules let ``ln`` ship now; remembers which rules acted."""
+        acting = []
+        for r in ln.rules:
+            if not r.controls(ln, comp, now):
+                continue
+            m = r.spec.mechanism
+            if m == "ban":
+                r.blocked_attempts += 1
+                ln.gated = ()
+                return 0.0
+            acting.append(r)
+            if m == "quota":
+                left = r.quota_left(now)
+                if left < req:
+                    req = left
+            else:
+                cred = r.licensed(ln, now)
+                if cred < req:
+                    req = cred
+        ln.gated = tuple(acting)
+        return req if req > 0 else 0.0
+
+    def consume(self, ln, q):
+        for r in ln.gated:
+            if r.spec.mechanism == "quota":
+                r.quota_used += q
+            else:
+                r.credit[ln.id] -= q
+
+    def boundaries(self):
+        out = set()
+        for r in self.rules:
+            out.update(r.spec.boundaries())
+        return sorted(out)
+
+    def report(self):
+        """Per rule: applications, approvals, refused tonnes, mean delay, quota use."""
+        out = {}
+        for r in self.rules:
+            log = r.log
+            n = len(log)
+            ok = sum(1 for x in log if x[3])
+            out[r.spec.id] = {"applications": n, "approved": ok, "refused": n - ok,
+                              "refused_t": r.refused_t,
+                              "approved_t": sum(x[4] for x in log if x[3]),
+                              "mean_delay_days": (sum(x[2] for x in log) / n) if n else float("nan"),
+                              "ban_blocks": r.blocked_attempts}
+        return out

@@ -1,0 +1,184 @@
+"""Export-control rules as data: issuer, scope, destinations, end use, mechanism and timing."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from ..materials import ELEMENT_INDEX
+from . import fields as F
+from .parse import parse_lead_time
+from .specs import LeadTime
+
+__all__ = ["ControlRule", "parse_controls", "REE_SYMBOLS"]
+
+#: Rare-earth symbols a rule may name; those the engine does not track apart
+#: (lumped in ``other_re``) count only through a rule's ``commodities`` scope.
+REE_SYMBOLS = ("La", "Ce", "Pr", "Nd", "NdPr", "Pm", "Sm", "Eu", "Gd", "Tb", "Dy", "Ho", "Er", "Tm", "Yb",
+               "Lu", "Sc", "Y")
+_TRACKED = {"Nd": "NdPr", "Pr": "NdPr", "NdPr": "NdPr", "Sm": "Sm", "Gd": "Gd", "Tb": "Tb", "Dy": "Dy", "Y": "Y"}
+
+MECHANISMS = ("ban", "quota", "licence")
+
+
+@dataclass(frozen=True)
+class ControlRule:
+    """One export-control rule (all times in simulation days).
+
+    A shipment leaving a facility in another country than its buyer is
+    controlled by the rule when the rule is in force, the exporter matches
+    (the issuer itself or, for ``extraterritorial`` rules, a foreign exporter),
+    the buyer's country and end use are in scope, and the shipment's commodity
+    is listed or its controlled content (by mass or value; issuer-origin
+    content for extraterritorial rules) is at or above ``threshold``.
+    """
+
+    id: str
+    issuer: str
+    mechanism: str
+    elements: tuple
+    element_idx: tuple
+    commodities: tuple
+    threshold: float
+    basis: str
+    element_values: dict
+    destinations: tuple | None
+    except_destinations: tuple
+    end_uses: tuple
+    extraterritorial: bool
+    effective: float
+    end: float
+    suspended: tuple
+    quota_t: float = 0.0
+    quota_period_days: float = 365.0
+    review: LeadTime | None = None
+    customs_hold: LeadTime | None = None
+    approval: tuple = ((0.0, 1.0),)
+    approval_by_destination: dict = field(default_factory=dict)
+    defence_approval: float = 0.0
+    general_licences: tuple = ()
+    description: str = ""
+
+    def in_force(self, t: float) -> bool:
+        if not self.effective <= t < self.end:
+            return False
+        return not any(a <= t < b for a, b in self.suspended)
+
+    def boundaries(self):
+        """Days when the rule starts, stops, is suspended or resumes."""
+        out = [self.effective, self.end]
+        for a, b in self.suspended:
+            out += [a, b]
+        return sorted(t for t in set(out) if math.isfinite(t))
+
+    def approval_probability(self, t: float, destination: str, end_use: str) -> float:
+        if end_use == "defence":
+            return self.defence_approval
+        steps = self.approval_by_destination.get(destination, self.approval)
+        p = steps[0][1]
+        for t0, prob in steps:
+            if t >= t0:
+                p = prob
+        return p
+
+
+def _steps(ck, raw, path, cal):
+    out = []
+    for i, st in enumerate(raw if isinstance(raw, list) else []):
+        q = path + (i,)
+        st = ck.table(st, q, {"from", "prob", "source", "note"})
+        d = ck.get(st, q, "from", F.date, None)
+        p = ck.get(st, q, "prob", F.number(0, 1), None)
+        if d is not None and p is not None:
+            out.append((cal.day(d), p))
+    if not isinstance(raw, list) or not out:
+        ck.error(path, "expected a list of {from = date, prob = 0..1} steps")
+        return ((0.0, 1.0),)
+    out.sort()
+    return tuple(out)
+
+
+RULE_KEYS = {"issuer", "mechanism", "elements", "commodities", "threshold", "basis", "element_value_per_t",
+             "destinations", "except_destinations", "end_use", "extraterritorial", "effective", "end",
+             "suspended", "quota_t", "quota_period_days", "review_days", "customs_hold_days", "approval",
+             "approval_by_destination", "defence_approval", "general_licences", "description", "source", "note",
+             "enabled"}
+
+
+def parse_controls(ck, raw, cal, commodities):
+    """Validated :class:`ControlRule` objects from the ``[controls.ID]`` tables."""
+    out = []
+    for rid, t in (raw or {}).items():
+        p = ("controls", rid)
+        t = ck.table(t, p, RULE_KEYS)
+        if not ck.get(t, p, "enabled", F.boolean, True):
+            continue
+        mech = ck.get(t, p, "mechanism", F.choice(*MECHANISMS), "licence")
+        els = ck.get(t, p, "elements", F.list_of(F.choice(*REE_SYMBOLS)), [])
+        idx = tuple(sorted({ELEMENT_INDEX[_TRACKED[e]] for e in els if e in _TRACKED}))
+        comms = ck.get(t, p, "commodities", F.list_of(F.string), [])
+        for c in comms:
+            if c not in commodities:
+                ck.error(p + ("commodities",), f"unknown commodity '{c}'")
+        if not els and not comms:
+            ck.error(p, "a rule needs 'elements' (scope by content) and/or 'commodities'")
+        basis = ck.get(t, p, "basis", F.choice("mass", "value"), "mass")
+        values = ck.get(t, p, "element_value_per_t", F.mapping(F.number(0)), {})
+        if basis == "value":
+            for e in els:
+                if e in _TRACKED and e not in values:
+                    ck.error(p + ("element_value_per_t",), f"basis 'value' needs a value per t for {e}")
+        dest = t.get("destinations", "all")
+        if dest == "all":
+            dests = None
+        else:
+            dests = tuple(ck.get(t, p, "destinations", F.list_of(F.string, nonempty=True), []))
+        eff = ck.get(t, p, "effective", F.date, None)
+        end = ck.get(t, p, "end", F.date, None)
+        susp = []
+        for i, w in enumerate(ck.get(t, p, "suspended", F.list_of(lambda x: x), [])):
+            q = p + ("suspended", i)
+            w = ck.table(w, q, {"from", "to", "source", "note"})
+            a, b = ck.get(w, q, "from", F.date, None), ck.get(w, q, "to", F.date, None)
+            if a and b:
+                if b <= a:
+                    ck.error(q, "expected 'to' after 'from'")
+                susp.append((cal.day(a), cal.day(b)))
+        kw = {}
+        if mech == "quota":
+            kw["quota_t"] = ck.get(t, p, "quota_t", F.number(0), 0.0)
+            kw["quota_period_days"] = ck.get(t, p, "quota_period_days", F.number(0, lo_open=True), 365.0)
+        elif "quota_t" in t or "quota_period_days" in t:
+            ck.error(p, "'quota_t' and 'quota_period_days' belong to mechanism 'quota'")
+        if mech == "licence":
+            kw["review"] = parse_lead_time(ck, t.get("review_days", 0), p + ("review_days",))
+            kw["customs_hold"] = parse_lead_time(ck, t.get("customs_hold_days", 0), p + ("customs_hold_days",))
+            kw["approval"] = _steps(ck, t["approval"], p + ("approval",), cal) if "approval" in t else ((0.0, 1.0),)
+            byd = ck.table(t.get("approval_by_destination", {}), p + ("approval_by_destination",),
+                           t.get("approval_by_destination", {}))
+            kw["approval_by_destination"] = {d: _steps(ck, v, p + ("approval_by_destination", d), cal)
+                                             for d, v in byd.items()}
+            kw["defence_approval"] = ck.get(t, p, "defence_approval", F.number(0, 1), 0.0)
+            gl = []
+            for i, g in enumerate(ck.get(t, p, "general_licences", F.list_of(lambda x: x), [])):
+                q = p + ("general_licences", i)
+                g = ck.table(g, q, {"exporters", "from", "to", "source", "note"})
+                ex = ck.get(g, q, "exporters", F.list_of(F.string, nonempty=True), [])
+                a = ck.get(g, q, "from", F.date, None)
+                b = ck.get(g, q, "to", F.date, None)
+                gl.append((tuple(ex), cal.day(a) if a else -math.inf, cal.day(b) if b else math.inf))
+            kw["general_licences"] = tuple(gl)
+        else:
+            for k in ("review_days", "customs_hold_days", "approval", "approval_by_destination",
+                      "defence_approval", "general_licences"):
+                if k in t:
+                    ck.error(p + (k,), f"belongs to mechanism 'licence', not '{mech}'")
+        out.append(ControlRule(
+            id=rid, issuer=ck.get(t, p, "issuer", F.string), mechanism=mech, elements=tuple(els), element_idx=idx,
+            commodities=tuple(comms), threshold=ck.get(t, p, "threshold", F.number(0, 1), 0.0), basis=basis,
+            element_values=values, destinations=dests,
+            except_destinations=tuple(ck.get(t, p, "except_destinations", F.list_of(F.string), [])),
+            end_uses=tuple(ck.get(t, p, "end_use", F.list_of(F.choice("civil", "defence")), ["civil", "defence"])),
+            extraterritorial=ck.get(t, p, "extraterritorial", F.boolean, False),
+            effective=cal.day(eff) if eff else -math.inf, end=cal.day(end) if end else math.inf,
+            suspended=tuple(susp), description=t.get("description", ""), **kw))
+    return out
