@@ -14,7 +14,8 @@ class LaneRT:
 
     __slots__ = ("spec", "id", "src", "dst", "sink", "commodity", "open", "cap_pp", "used", "k",
                  "shipped", "shipped_m", "in_transit", "closed", "extra_days", "share", "priority", "cost",
-                 "_buf", "_i", "_rng", "_lt", "const", "index", "rules", "gated")
+                 "_buf", "_i", "_rng", "_lt", "const", "index", "rules", "gated", "release", "qualified",
+                 "qualifying")
 
     def __init__(self, spec, src, dst, sink=None, rng=None, period=1.0, index=0):
         self.spec = spec
@@ -48,6 +49,9 @@ class LaneRT:
         self._i = 0
         self.rules = ()
         self.gated = ()
+        self.release = False
+        self.qualified = spec is None or spec.qualification_days <= 0
+        self.qualifying = False
 
     def lead_time(self):
         """Next lead-time draw in days (buffered, rule R5; one stream per lane, rule R4)."""

@@ -45,6 +45,7 @@ class NodeRT:
         self.review_every = {c: (s.review_days if s.review_days is not None else period)
                              for c, s in spec.sourcing.items()}
         self.pending = set()
+        self.unqualified = any(ln.qualification_days > 0 for ln in sim.model.lanes.values() if ln.dst == spec.id)
         self.waiting = None
         self.k = -1
         self.made = 0.0
@@ -54,6 +55,8 @@ class NodeRT:
         self.orders = 0
         self.retry = set()
         self.windows = []          # (start, end, factor) capacity outages
+        self.schedule = spec.capacity
+        self.release_lanes = {}    # commodity -> lanes from release stockpiles
         self.led_q = 0.0           # production since the ledger vectors last changed
         self.led_loss = sim.zero
         self.led_add = sim.zero
@@ -86,8 +89,13 @@ class NodeRT:
         return st
 
     # -- capacity -------------------------------------------------------------------------
+    def wake(self):
+        w = self.waiting
+        if w is not None and not w.triggered:
+            w.succeed()
+
     def cap_per_day(self, now):
-        sched = self.spec.capacity
+        sched = self.schedule
         if sched is None:
             return INF
         cap = sched.at(now)
@@ -97,7 +105,7 @@ class NodeRT:
         return cap / 365.0
 
     def next_change(self, now):
-        t = self.spec.capacity.next_change(now) if self.spec.capacity is not None else INF
+        t = self.schedule.next_change(now) if self.schedule is not None else INF
         for a, b, _ in self.windows:
             if a > now:
                 t = min(t, a)
@@ -252,6 +260,9 @@ class NodeRT:
         r = self.review_every.get(c)
         if r is None:
             return
+        if c in self.release_lanes:
+            from .responses import release_check
+            release_check(self, c)
         if r == 0:
             self.review(c)
         elif c not in self.pending:
@@ -275,18 +286,22 @@ class NodeRT:
             return
         for ln in self.in_lanes[c]:
             x = ln.open
-            if x > EPS:
+            if x > EPS and not ln.release:
                 ln.open = 0.0
                 ln.src.open_out[c] -= x
                 self.inbound[c] -= x
         st = self.stocks[c]
         pos = st.qty + self.inbound[c] - self.open_out[c]
-        q = order_quantity(pol.policy, pos, self.levels(pol, self.sim.env.now))
+        levels = self.levels(pol, self.sim.env.now)
+        q = order_quantity(pol.policy, pos, levels)
         if q > EPS:
+            if self.unqualified and pos < 0.5 * max(levels.values()):
+                from .responses import start_qualification
+                start_qualification(self, c)
             self.place_order(c, q, pol)
 
     def place_order(self, c, q, pol):
-        lanes = [ln for ln in self.in_lanes[c] if not ln.closed]
+        lanes = [ln for ln in self.in_lanes[c] if not ln.closed and ln.qualified and not ln.release]
         if not lanes:
             return
         sim = self.sim
@@ -488,8 +503,11 @@ class NodeRT:
             if cap <= EPS:
                 nxt = self.next_change(now)
                 if nxt == INF:
-                    return
-                yield Timeout(env, nxt - now)
+                    self.waiting = env.event()   # an expansion may still come
+                    yield self.waiting
+                    self.waiting = None
+                else:
+                    yield Timeout(env, nxt - now)
                 continue
             if cap - self.made > EPS:
                 self.made += self.produce(cap - self.made, now)

@@ -88,7 +88,7 @@ class Simulation:
         m = self.model
         self.nodes = {fid: NodeRT(self, f) for fid, f in m.facilities.items()}
         for d in m.disruptions:
-            if d.kind == "facility_outage":
+            if d.kind == "facility_outage" and "mtbf" not in d.params:
                 for t in d.targets:
                     self.nodes[t].windows.append((d.start, d.end, d.factor))
         for n in self.nodes.values():
@@ -118,6 +118,9 @@ class Simulation:
             shocks = [(d.start, d.end, d.factor) for d in m.disruptions if d.kind == "demand_shock"
                       and (sid in d.targets or f"region:{s.region}" in d.targets)]
             sink = SinkRT(self, s, node, None, self._stream(f"demand:{sid}"), shocks)
+            sink.subs = [[d.start if d.params["trigger"] == "date" else None, d.params["rate"],
+                          d.params["max_share"], d.start] for d in m.disruptions if d.kind == "substitution"
+                         and (sid in d.targets or f"region:{s.region}" in d.targets)]
             ln = LaneRT(None, node, None, sink=sink)
             sink.lane = ln
             node.out_lanes.setdefault(s.commodity, []).append(ln)
@@ -143,6 +146,23 @@ class Simulation:
         for d in m.disruptions:
             if d.kind in ("lane_closure", "lane_delay"):
                 env.process(self._lane_disruption(d))
+        self.expansions = []
+        self.qualifications = []
+        from .responses import expansion, random_outages
+        for d in m.disruptions:
+            if d.kind == "facility_outage" and "mtbf" in d.params:
+                for t in d.targets:
+                    env.process(random_outages(self, d, self.nodes[t], self._stream(f"outage:{d.id}:{t}")))
+            elif d.kind == "expansion":
+                for t in d.targets:
+                    env.process(expansion(self, d, self.nodes[t], self._stream(f"expansion:{d.id}:{t}")))
+        for ln in self.lanes.values():
+            if ln.src.spec.release is not None:
+                ln.release = True
+                ln.dst.release_lanes.setdefault(ln.commodity, []).append(ln)
+                cap = ln.src.spec.release[1]
+                if cap is not None:
+                    ln.cap_pp = cap * self.period
         for t in self.gate.boundaries():
             if t > 0:
                 self.wake_all_at(t)

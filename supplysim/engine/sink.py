@@ -7,6 +7,7 @@ import numpy as np
 from simpy.events import Timeout
 
 from ..random import BLOCK
+from .responses import substitution_factor
 from .stock import EPS
 
 __all__ = ["SinkRT"]
@@ -38,6 +39,7 @@ class SinkRT:
         self._buf = []
         self._i = 0
         self._t0 = spec.start_day
+        self.subs = []
 
     def rate_at(self, t):
         """Expected demand in t/day at time ``t`` (growth and shocks applied)."""
@@ -81,6 +83,8 @@ class SinkRT:
                 self._refill(env.now, dt)
             d = self._buf[self._i]
             self._i += 1
+            if self.subs:
+                d *= substitution_factor(self.subs, env.now)
             if d > 0:
                 self.arrive(d, env.now)
             yield Timeout(env, dt)
@@ -125,8 +129,12 @@ class SinkRT:
         imm = got - b0 if got > b0 else 0.0
         self.filled += imm
         self.filled_m += imm
-        if imm < d - EPS and self.first_unmet is None:
-            self.first_unmet = now
+        if imm < d - EPS:
+            if self.first_unmet is None:
+                self.first_unmet = now
+            for sub in self.subs:
+                if sub[0] is None and now >= sub[3]:
+                    sub[0] = now   # substitution triggered by the first shortage after its start
         if self.lost_mode and ln.open > EPS:
             self.touch(now)
             x = ln.open

@@ -276,7 +276,8 @@ def _check_references(ck, commodities, nodes, lanes, sinks, disruptions):
                 pth = ("facilities", f.id, "sourcing", c) if f.stage != "buffer" else ("demand", f.id, "sourcing")
                 ck.error(pth, f"no lane brings '{c}' to '{f.id}'")
     for dis in disruptions:
-        pool = {"facility_outage": nodes, "lane_closure": lanes, "lane_delay": lanes, "demand_shock": sinks}[dis.kind]
+        pool = {"facility_outage": nodes, "lane_closure": lanes, "lane_delay": lanes, "demand_shock": sinks,
+                "expansion": nodes, "substitution": sinks}[dis.kind]
         for tgt in dis.targets:
             if not tgt.startswith("region:") and tgt not in pool:
                 ck.error(("disruptions", dis.id), f"unknown id '{tgt}' for a {dis.kind}")

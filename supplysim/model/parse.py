@@ -174,7 +174,7 @@ def _recipe(ck, raw, p, commodities):
                   coproducts=ck.get(t, p, "coproducts", F.mapping(_POS), {}))
 
 
-FACILITY_KEYS = {"output_content", "end_use", "name", "stage", "country", "owner", "region", "output", "capacity", "capacity_schedule",
+FACILITY_KEYS = {"output_content", "end_use", "release", "name", "stage", "country", "owner", "region", "output", "capacity", "capacity_schedule",
                  "enabled", "recipe", "processing_days", "initial_stock", "target_cover_days", "target_stock",
                  "allocation", "costs", "sourcing", "unlimited", "source", "note"}
 
@@ -207,7 +207,14 @@ def parse_facilities(ck, raw, cal, commodities):
             if sum(occ.values()) > 1 + 1e-9:
                 ck.error(p + ("output_content",), f"element fractions must sum to at most 1, found {sum(occ.values()):g}")
             oc = content_vector(occ)
-        out[fid] = Facility(output_content=oc, end_use=ck.get(t, p, "end_use", F.choice("civil", "defence"), "civil"),
+        release = None
+        if "release" in t:
+            rt = ck.table(t["release"], p + ("release",), {"cover_below_days", "max_t_per_day", "note"})
+            release = (ck.get(rt, p + ("release",), "cover_below_days", _POS, 30.0),
+                       ck.get(rt, p + ("release",), "max_t_per_day", _POS, None))
+            if recipe is not None or sched is not None:
+                ck.error(p + ("release",), "only a stocking point (no recipe, no capacity) can be a release stockpile")
+        out[fid] = Facility(release=release, output_content=oc, end_use=ck.get(t, p, "end_use", F.choice("civil", "defence"), "civil"),
                             
             id=fid, name=ck.get(t, p, "name", F.string, fid), stage=ck.get(t, p, "stage", F.string),
             country=country, owner=ck.get(t, p, "owner", F.string, ""),
@@ -224,7 +231,7 @@ def parse_facilities(ck, raw, cal, commodities):
     return out
 
 
-LANE_KEYS = {"from", "to", "commodity", "lead_time", "capacity", "cost_per_t", "share", "priority",
+LANE_KEYS = {"qualification_days", "from", "to", "commodity", "lead_time", "capacity", "cost_per_t", "share", "priority",
              "in_transit", "enabled", "source", "note"}
 
 
@@ -241,7 +248,7 @@ def parse_lanes(ck, raw):
                         ck.get(t, p, "commodity", F.string), lt, ck.get(t, p, "capacity", _POS, None),
                         ck.get(t, p, "cost_per_t", _NONNEG, 0.0), ck.get(t, p, "share", _POS, 1.0),
                         ck.get(t, p, "priority", F.integer(), 0), ck.get(t, p, "in_transit", _NONNEG, 0.0),
-                        t.get("source", ""))
+                        t.get("source", ""), ck.get(t, p, "qualification_days", _NONNEG, 0.0))
     return out
 
 
@@ -303,16 +310,25 @@ def parse_demand(ck, raw, cal, period):
     return sinks, buffers
 
 
-DISRUPTION_KINDS = ("facility_outage", "lane_closure", "lane_delay", "demand_shock")
+DISRUPTION_KINDS = ("facility_outage", "lane_closure", "lane_delay", "demand_shock", "expansion", "substitution")
+_DIS_KEYS = {
+    "facility_outage": {"facilities", "capacity_factor", "mtbf_days", "mttr_days"},
+    "lane_closure": {"lanes"},
+    "lane_delay": {"lanes", "extra_days"},
+    "demand_shock": {"demand", "regions", "factor"},
+    "expansion": {"facilities", "capacity", "ramp_days", "delay_prob", "delay_days"},
+    "substitution": {"demand", "regions", "trigger", "rate_per_year", "max_share"},
+}
+_COMMON = {"kind", "start", "end", "days", "description", "source", "note"}
 
 
 def parse_disruptions(ck, raw, cal):
+    """Dated or random changes to the network (outages, closures, delays, shocks, expansions, substitution)."""
     out = []
     for did, t in (raw or {}).items():
         p = ("disruptions", did)
-        t = ck.table(t, p, {"kind", "start", "end", "days", "facilities", "lanes", "demand", "regions",
-                            "capacity_factor", "extra_days", "factor", "description", "source", "note"})
-        kind = ck.get(t, p, "kind", F.choice(*DISRUPTION_KINDS), None)
+        kind = ck.get(t, p, "kind", F.choice(*DISRUPTION_KINDS), None) if isinstance(t, dict) else None
+        t = ck.table(t, p, _COMMON | (_DIS_KEYS[kind] if kind else set().union(*_DIS_KEYS.values())))
         start = ck.get(t, p, "start", F.date, None)
         if kind is None or start is None:
             continue
@@ -327,16 +343,33 @@ def parse_disruptions(ck, raw, cal):
         if t1 <= t0:
             ck.error(p + ("end",), "expected an end after the start")
         key = {"facility_outage": "facilities", "lane_closure": "lanes", "lane_delay": "lanes",
-               "demand_shock": "demand"}[kind]
+               "demand_shock": "demand", "expansion": "facilities", "substitution": "demand"}[kind]
         targets = tuple(ck.get(t, p, key, F.list_of(F.string, nonempty=True), []))
-        if kind == "demand_shock" and "regions" in t:
-            targets = ("region:" + r for r in ck.get(t, p, "regions", F.list_of(F.string), []))
-            targets = tuple(targets)
-        elif not targets:
+        if kind in ("demand_shock", "substitution") and "regions" in t:
+            targets += tuple("region:" + r for r in ck.get(t, p, "regions", F.list_of(F.string), []))
+        if not targets:
             ck.error(p + (key,), f"a {kind} needs '{key}': a list of ids")
-        out.append(Disruption(did, kind, t0, t1, targets,
-                              factor=ck.get(t, p, "capacity_factor" if kind == "facility_outage" else "factor",
-                                            _NONNEG, 0.0 if kind == "facility_outage" else 1.0),
+        params = {}
+        factor = 1.0
+        if kind == "facility_outage":
+            factor = ck.get(t, p, "capacity_factor", F.number(0, 1), 0.0)
+            if ("mtbf_days" in t) != ("mttr_days" in t):
+                ck.error(p, "random outages need both 'mtbf_days' and 'mttr_days'")
+            if "mtbf_days" in t:
+                params["mtbf"] = ck.get(t, p, "mtbf_days", _POS, 1.0)
+                params["mttr"] = ck.get(t, p, "mttr_days", _POS, 1.0)
+        elif kind == "demand_shock":
+            factor = ck.get(t, p, "factor", _NONNEG, 1.0)
+        elif kind == "expansion":
+            params["capacity"] = ck.get(t, p, "capacity", _POS)
+            params["ramp_days"] = ck.get(t, p, "ramp_days", _NONNEG, 0.0)
+            params["delay_prob"] = ck.get(t, p, "delay_prob", F.number(0, 1), 0.0)
+            params["delay"] = parse_lead_time(ck, t.get("delay_days", 0), p + ("delay_days",))
+        elif kind == "substitution":
+            params["trigger"] = ck.get(t, p, "trigger", F.choice("date", "shortage"), "date")
+            params["rate"] = ck.get(t, p, "rate_per_year", _POS, 0.1)
+            params["max_share"] = ck.get(t, p, "max_share", F.number(0, 1), 1.0)
+        out.append(Disruption(did, kind, t0, t1, targets, factor=factor,
                               extra_days=ck.get(t, p, "extra_days", _NONNEG, 0.0),
-                              description=t.get("description", "")))
+                              description=t.get("description", ""), params=params))
     return out

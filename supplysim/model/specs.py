@@ -199,6 +199,7 @@ class Facility:
     source: str = ""
     output_content: np.ndarray | None = None
     end_use: str = "civil"
+    release: tuple | None = None   # (cover_below_days, max_t_per_day) for a strategic stockpile
 
     @property
     def is_source(self) -> bool:
@@ -222,6 +223,7 @@ class Lane:
     priority: int
     in_transit: float
     source: str = ""
+    qualification_days: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -256,3 +258,4 @@ class Disruption:
     factor: float = 0.0
     extra_days: float = 0.0
     description: str = ""
+    params: dict = field(default_factory=dict)
