@@ -93,6 +93,9 @@ def build_result(sim, until, wall_s) -> ReplicationResult:
     for r in regions.values():
         r["unmet_demand_t"] = r["demand_t"] - r["filled_t"]
         r["fill_rate"] = _fill(r["filled_t"], r["demand_t"])
+    for reg, share in _origin_shares(sim).items():
+        if reg in regions:
+            regions[reg]["origin_share"] = share
     holding = 0.0
     production = 0.0
     facilities = {}
@@ -128,6 +131,7 @@ def build_result(sim, until, wall_s) -> ReplicationResult:
              "production": node_ids, "stock": node_ids, "shipped": lane_ids}
     series = {k: (label[k], np.asarray(v, float).reshape(len(v), len(label[k]))) for k, v in rec.items()}
     months = [m.calendar.month_label(i) for i in range(len(rec["demand"]))]
+    series["trade"] = _trade(sim, series["shipped"])
     from .results import versions as _v
     controls = sim.gate.report()
     manifest = {"model": m.name, "model_sha256": m.digest(), "scenario": m.scenario_name, "warmup_days": t0,
@@ -135,3 +139,42 @@ def build_result(sim, until, wall_s) -> ReplicationResult:
                 "start": m.calendar.start.isoformat(), "period_days": m.period_days, "versions": _v()}
     return ReplicationResult(m.scenario_name, sim.replication, sim.entropy, until, kpis, regions, sinks,
                              facilities, lanes, series, months, manifest, controls)
+
+
+def _trade(sim, shipped):
+    """Monthly shipments by (exporter country, buyer country, commodity): labels 'CN>US:magnet'."""
+    labels, arr = shipped
+    keys = {}
+    cols = []
+    for j, lid in enumerate(labels):
+        ln = sim.lanes[lid]
+        k = f"{ln.src.spec.country}>{ln.dst.spec.country}:{ln.commodity}"
+        cols.append(keys.setdefault(k, len(keys)))
+    out = np.zeros((arr.shape[0], len(keys)))
+    for j, c in enumerate(cols):
+        out[:, c] += arr[:, j]
+    return list(keys), out
+
+
+def _origin_shares(sim):
+    """Per region and origin stage, the share of delivered rare earth by country."""
+    lay = sim.layout
+    from ..materials import RE_MASK
+    by_region = {}
+    for n in sim.nodes.values():
+        if not n.sinks:
+            continue
+        reg = n.sinks[0].spec.region
+        for st in n.stocks.values():
+            st.flush()
+            if st.dvec is not None:
+                acc = by_region.get(reg)
+                by_region[reg] = st.dvec.copy() if acc is None else acc + st.dvec
+    out = {}
+    for reg, v in by_region.items():
+        tot = float(v[: len(RE_MASK)][RE_MASK].sum())
+        if tot <= 0:
+            continue
+        out[reg] = {stage: {c: float(x) / tot for c, x in zip(lay.countries, lay.origin(v, stage).sum(axis=1))
+                            if x > 0} for stage in lay.STAGES}
+    return out

@@ -34,10 +34,11 @@ class Stock:
     """
 
     __slots__ = ("qty", "comp", "area", "t_last", "sink_q", "ledger", "inflow", "outflow", "initial",
-                 "commodity")
+                 "commodity", "dvec")
 
     def __init__(self, qty, comp, ledger, now=0.0, commodity=""):
         self.commodity = commodity
+        self.dvec = None   # composition-weighted tonnes delivered to sinks from this stock
         self.qty = float(qty)
         self.initial = self.qty
         self.comp = comp
@@ -54,8 +55,7 @@ class Stock:
         self.t_last = now
         if comp is not self.comp:
             if self.sink_q:
-                self.ledger.delivered += self.sink_q * self.comp
-                self.sink_q = 0.0
+                self.flush()
             if self.qty > EPS:
                 tot = self.qty + q
                 self.comp = (self.comp * self.qty + comp * q) / tot
@@ -75,7 +75,9 @@ class Stock:
 
     def flush(self):
         if self.sink_q:
-            self.ledger.delivered += self.sink_q * self.comp
+            v = self.sink_q * self.comp
+            self.ledger.delivered += v
+            self.dvec = v if self.dvec is None else self.dvec + v
             self.sink_q = 0.0
 
     def mean_level(self, now):
