@@ -1,6 +1,7 @@
 """What one replication returns: KPIs, per-entity figures and monthly series."""
 from __future__ import annotations
 
+import math
 import platform
 from dataclasses import dataclass, field
 
@@ -63,6 +64,15 @@ class ReplicationResult:
         return pd.DataFrame(arr, index=pd.PeriodIndex(self.months, freq="M"), columns=labels)
 
 
+def _tts(sim, s, until):
+    """Days from the disruption's start to the sink's first unmet demand (censored at the horizon)."""
+    t0 = sim.t_disrupt
+    if not math.isfinite(t0):
+        return float("nan")
+    t = s.first_unmet_after
+    return (t if t is not None else until) - t0
+
+
 def _fill(filled, demand):
     return filled / demand if demand > 0 else 1.0
 
@@ -84,13 +94,18 @@ def build_result(sim, until, wall_s) -> ReplicationResult:
             "lost_t": s.lost, "backlog_end_t": s.lane.open, "mean_backlog_t": backlog_area / span,
             "fill_rate": _fill(s.filled, s.demand),
             "first_unmet_day": s.first_unmet if s.first_unmet is not None else float("nan"),
+            "tts_days": _tts(sim, s, until),
         }
         sinks[sid] = d
         r = regions.setdefault(s.spec.region, {"demand_t": 0.0, "filled_t": 0.0, "lost_t": 0.0,
-                                               "backlog_end_t": 0.0})
-        for k in r:
+                                               "backlog_end_t": 0.0, "tts_days": math.inf})
+        for k in ("demand_t", "filled_t", "lost_t", "backlog_end_t"):
             r[k] += d[k]
+        if not math.isnan(d["tts_days"]):
+            r["tts_days"] = min(r["tts_days"], d["tts_days"])
     for r in regions.values():
+        if math.isinf(r["tts_days"]):
+            r["tts_days"] = float("nan")
         r["unmet_demand_t"] = r["demand_t"] - r["filled_t"]
         r["fill_rate"] = _fill(r["filled_t"], r["demand_t"])
     for reg, share in _origin_shares(sim).items():

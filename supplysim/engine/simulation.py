@@ -78,6 +78,10 @@ class Simulation:
         self.in_flight = set()
         self.in_process = set()
         self.violations = []
+        starts = [d.start for d in model.disruptions if d.kind != "expansion"] + \
+                 [r.effective for r in model.controls if math.isfinite(r.effective)]
+        #: when the scenario's first disruption or control starts (time to survive counts from here)
+        self.t_disrupt = max(min(starts), 0.0) if starts else math.inf
         self._build()
 
     # -- construction -----------------------------------------------------------------------------

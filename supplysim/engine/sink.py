@@ -36,6 +36,7 @@ class SinkRT:
         self.area = 0.0
         self.t_last = 0.0
         self.first_unmet = None
+        self.first_unmet_after = None   # first unmet demand once the disruption has started
         self._buf = []
         self._i = 0
         self._t0 = spec.start_day
@@ -132,6 +133,8 @@ class SinkRT:
         if imm < d - EPS:
             if self.first_unmet is None:
                 self.first_unmet = now
+            if self.first_unmet_after is None and now >= self.sim.t_disrupt:
+                self.first_unmet_after = now
             for sub in self.subs:
                 if sub[0] is None and now >= sub[3]:
                     sub[0] = now   # substitution triggered by the first shortage after its start
