@@ -183,7 +183,7 @@ def cmd_analyze(args) -> int:
                         title=f"{first.name} / {name}: minimum cut, bound {_t(cut['bound_t_yr'])} t/yr")
             written.append(p)
         p = out / "bounds.png"
-        bounds_bars({k: r["bounds"] for k, r in results.items()}, p, unit=doc["unit"])
+        bounds_bars({k: r["bounds"] for k, r in results.items()}, p, unit=f"magnet-equivalent t/yr ({args.element} basis)")
         written.append(p)
         print("wrote " + ", ".join(str(w) for w in written), file=sys.stderr if args.json else sys.stdout)
     return 0
