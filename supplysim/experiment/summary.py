@@ -30,7 +30,8 @@ def summarize(results) -> dict:
         kpis = {k: _ci([r.kpis[k] for r in rs]) for k in rs[0].kpis if k != "wall_s"}
         regions = {}
         for reg in rs[0].regions:
-            regions[reg] = {k: _ci([r.regions[reg][k] for r in rs]) for k in rs[0].regions[reg]}
+            regions[reg] = {k: _ci([r.regions[reg][k] for r in rs]) for k, v in rs[0].regions[reg].items()
+                            if isinstance(v, (int, float))}
         out[name] = {"kpis": kpis, "regions": regions, "replications": len(rs)}
     return out
 

@@ -69,7 +69,8 @@ def _mark(data, file, prefix, origin):
 def _merge_into(dst, src, prefix, doc: Document, src_origin, problems, strict):
     for k, v in src.items():
         path = prefix + (k,)
-        if k in dst and isinstance(dst[k], dict) and isinstance(v, dict):
+        # a distribution ({dist = ...}) is one value: an override replaces it whole
+        if k in dst and isinstance(dst[k], dict) and isinstance(v, dict) and "dist" not in v:
             _merge_into(dst[k], v, path, doc, src_origin, problems, strict)
             continue
         if strict and k in dst:

@@ -110,6 +110,9 @@ def list_scenarios(model_path) -> dict:
 def _apply_scenario(doc, model_path, scenario):
     names = [s for s in str(scenario).split("+") if s] if scenario else []
     meta = {"name": "baseline", "description": "", "options": [], "references": []}
+    own = doc.data.get("scenario", {})
+    if isinstance(own, dict):
+        meta["options"] += [o for o in (own.get("options") or []) if isinstance(o, str)]
     shown = []
     for n in names:
         p = scenario_path(model_path, n)

@@ -159,7 +159,7 @@ def _recipe(ck, raw, p, commodities):
         for k in ("inputs", "coproducts", "yield"):
             if k in t:
                 ck.error(p + (k,), "not used by a split recipe (one with 'feed' and 'outputs'); use 'recovery'")
-        feed = ck.get(t, p, "feed", F.string, None)
+        feed = ck.get(t, p, "feed", F.string)
         outs = ck.get(t, p, "outputs", F.mapping(F.list_of(F.choice(*ELEMENTS), nonempty=True)), {})
         if not outs:
             ck.error(p + ("outputs",), "expected a table of output commodity -> list of elements")
@@ -327,9 +327,9 @@ def parse_disruptions(ck, raw, cal):
     out = []
     for did, t in (raw or {}).items():
         p = ("disruptions", did)
-        kind = ck.get(t, p, "kind", F.choice(*DISRUPTION_KINDS), None) if isinstance(t, dict) else None
+        kind = ck.get(t, p, "kind", F.choice(*DISRUPTION_KINDS)) if isinstance(t, dict) else None
         t = ck.table(t, p, _COMMON | (_DIS_KEYS[kind] if kind else set().union(*_DIS_KEYS.values())))
-        start = ck.get(t, p, "start", F.date, None)
+        start = ck.get(t, p, "start", F.date)
         if kind is None or start is None:
             continue
         t0 = cal.day(start)
