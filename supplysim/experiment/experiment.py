@@ -1,0 +1,388 @@
+"""Experiments: scenarios x replications with common random numbers, a resumable store,
+paired comparisons against a baseline, and exports.
+
+Examples
+--------
+>>> exp = Experiment("models/examples/tutorial.toml", scenarios=["baseline"], reps=4, seed=1,
+...                  days=120, out="runs/doc-example")                       # doctest: +SKIP
+>>> res = exp.run(progress=False)                                             # doctest: +SKIP
+>>> res.summary()["baseline"]["kpis"]["fill_rate"]["n"]                        # doctest: +SKIP
+4
+"""
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import math
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..engine import Simulation
+from ..engine.results import versions
+from ..model import load_model
+from ..random import as_entropy
+from .executors import describe_executor, execute
+from .metrics import recovery_months, replication_metrics, replication_series
+from .sketch import Moments, QuantileSketch
+from .stats import mean_ci, paired
+from .store import Store
+
+__all__ = ["Experiment", "ExperimentResults", "ExperimentTask", "run_experiment_task"]
+
+log = logging.getLogger("supplysim")
+
+
+@dataclass(frozen=True)
+class ExperimentTask:
+    """One replication of one scenario: everything a worker needs, nothing it shares."""
+
+    model_path: str
+    scenario: str        # label used in the store ("baseline" = the model as is)
+    entropy: int
+    replication: int
+    until: float
+    options: tuple = ()
+    check: bool = True
+
+
+_MODELS = {}
+
+
+def _model(path, scenario, options):
+    key = (path, scenario, options)
+    if key not in _MODELS:
+        _MODELS[key] = load_model(path, scenario=None if scenario == "baseline" else scenario, options=options)
+    return _MODELS[key]
+
+
+def run_experiment_task(task: ExperimentTask):
+    """Run one replication and return what the store keeps (small, picklable)."""
+    model = _model(task.model_path, task.scenario, tuple(task.options))
+    sim = Simulation(model, seed=task.entropy, replication=task.replication, check=task.check)
+    res = sim.run(until=task.until)
+    return (task.scenario, task.replication, replication_metrics(res, sim.t_disrupt), replication_series(res),
+            res.months, res.kpis["wall_s"], sim.t_disrupt)
+
+
+class Experiment:
+    """Scenarios x replications of one model, written to ``out/results.sqlite``.
+
+    Parameters
+    ----------
+    model : str or Path
+        Model file or directory.
+    scenarios : list of str
+        Scenario names (``"baseline"`` is the model itself; ``a+b`` combines).
+    baseline : str, optional
+        The scenario others are compared with (default: ``"baseline"`` if
+        listed, else the first).
+    reps : int
+        Replications per scenario.
+    seed : int, optional
+        Root entropy (fresh if None, and recorded).
+    years, days : float, optional
+        Horizon (default: the model's ``years``).
+    out : str or Path
+        Output directory.
+    """
+
+    def __init__(self, model, scenarios=("baseline",), baseline=None, reps=30, seed=None, years=None, days=None,
+                 out="runs/experiment", options=(), check=True, command=None):
+        self.model_path = str(model)
+        self.scenarios = list(dict.fromkeys(scenarios))
+        if not self.scenarios:
+            raise ValueError("an experiment needs at least one scenario")
+        self.baseline = baseline or ("baseline" if "baseline" in self.scenarios else self.scenarios[0])
+        if self.baseline not in self.scenarios:
+            self.scenarios.insert(0, self.baseline)
+        if reps < 1:
+            raise ValueError("reps must be at least 1")
+        self.reps = int(reps)
+        self.seed = seed
+        self.options = tuple(options)
+        self.check = check
+        self.out = Path(out)
+        self.command = command or " ".join(sys.argv)
+        # load every scenario now: a broken file fails before any replication runs
+        self.models = {s: load_model(self.model_path, scenario=None if s == "baseline" else s, options=self.options)
+                       for s in self.scenarios}
+        base = self.models[self.baseline]
+        self.until = days if days is not None else (years if years is not None else base.years) * 365.0
+        if self.until <= 0:
+            raise ValueError("the horizon must be positive")
+
+    # -- running -----------------------------------------------------------------------------------
+    def _manifest(self, entropy):
+        base = self.models[self.baseline]
+        files = {}
+        for m in self.models.values():
+            files.update(m.files)
+        return {"command": self.command, "model_path": self.model_path, "model": base.name,
+                "model_sha256": {s: m.digest() for s, m in self.models.items()}, "model_files": files,
+                "scenarios": {s: {"name": m.scenario_name, "description": m.scenario.get("description", ""),
+                                  "options": m.scenario.get("options", []),
+                                  "references": m.scenario.get("references", [])}
+                              for s, m in self.models.items()},
+                "scenario_order": self.scenarios, "baseline": self.baseline, "entropy": entropy,
+                "horizon_days": self.until, "start": base.calendar.start.isoformat(), "options": list(self.options),
+                "versions": versions()}
+
+    def run(self, executor=None, jobs=1, resume=False, progress=True, precision=None, metric="fill_rate",
+            max_reps=None, quiet=False) -> "ExperimentResults":
+        """Run the missing replications and export the results.
+
+        ``resume`` reuses ``out/results.sqlite``: the seed and horizon come from
+        its manifest and only the replications it lacks are run. With
+        ``precision`` (relative half-width of the 95% interval of ``metric``),
+        replications are added in rounds until every scenario reaches it or
+        ``max_reps`` (rule A3).
+        """
+        self.out.mkdir(parents=True, exist_ok=True)
+        db = self.out / "results.sqlite"
+        if db.exists() and not resume:
+            raise FileExistsError(f"{db} exists: pass resume=True (--resume) to continue it, or choose another --out")
+        store = Store(db)
+        _log_to(self.out / "run.log", quiet)
+        try:
+            old = store.manifest()
+            if old:
+                if old.get("model_sha256") != {s: m.digest() for s, m in self.models.items()}:
+                    raise ValueError(f"{db}: the model or scenario files changed since this run began; "
+                                     "start a new --out")
+                entropy = old["entropy"]
+                self.until = old["horizon_days"]
+            else:
+                entropy = as_entropy(self.seed)
+                store.set_manifest({**self._manifest(entropy), "started": time.strftime("%Y-%m-%dT%H:%M:%S"),
+                                    "executor": describe_executor(executor, jobs)})
+            self.entropy = entropy
+            target = self.reps
+            while True:
+                self._run_round(store, entropy, target, executor, jobs, progress and not quiet)
+                if precision is None:
+                    break
+                hw = self._worst_relative_half_width(store, metric)
+                log.info("after %d replications the worst relative half-width of %s is %.4g", target, metric, hw)
+                if hw <= precision or (max_reps is not None and target >= max_reps):
+                    store.set_manifest({"precision": {"metric": metric, "target": precision, "achieved": hw}})
+                    break
+                target = min(int(math.ceil(target * 1.5)), max_reps or 10**9)
+            store.set_manifest({"finished": time.strftime("%Y-%m-%dT%H:%M:%S"), "replications": target})
+        finally:
+            store.close()
+        res = ExperimentResults(self.out)
+        res.export()
+        return res
+
+    def _run_round(self, store, entropy, target, executor, jobs, progress):
+        done = store.done()
+        tasks = [ExperimentTask(self.model_path, s, entropy, r, self.until, self.options, self.check)
+                 for r in range(target) for s in self.scenarios if (s, r) not in done]
+        if not tasks:
+            return
+        log.info("running %d replications (%s)", len(tasks), describe_executor(executor, jobs))
+        bar = None
+        if progress:
+            from tqdm import tqdm
+            bar = tqdm(total=len(tasks), unit="rep", desc="replications", file=sys.stderr)
+        try:
+            for scen, rep, metrics, series, months, wall, _ in execute(run_experiment_task, tasks, executor, jobs):
+                store.add(scen, rep, metrics, series, months, wall)
+                log.info("done %s #%d (%.2f s)", scen, rep, wall)
+                if bar:
+                    bar.update()
+        except KeyboardInterrupt:
+            log.warning("interrupted: %d replications are stored; rerun with --resume", len(store.done()))
+            raise
+        finally:
+            if bar:
+                bar.close()
+
+    def _worst_relative_half_width(self, store, metric):
+        worst = 0.0
+        for s in self.scenarios:
+            vals = [m.get(metric, float("nan")) for _, m in store.metrics(s)]
+            st = mean_ci(vals)
+            if st["n"] < 2 or st["mean"] == 0:
+                return math.inf
+            worst = max(worst, abs(st["half_width"] / st["mean"]))
+        return worst
+
+
+def _log_to(path, quiet):
+    if any(getattr(h, "_supplysim", False) and h.baseFilename == str(Path(path).resolve())
+           for h in log.handlers):
+        return
+    h = logging.FileHandler(path)
+    h._supplysim = True
+    h.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    log.addHandler(h)
+    log.setLevel(logging.INFO)
+
+
+class ExperimentResults:
+    """Read access to a stored experiment: summaries, paired comparisons, exports."""
+
+    def __init__(self, out):
+        self.out = Path(out)
+        self.store = Store(self.out / "results.sqlite")
+        self.manifest = self.store.manifest()
+        self.scenarios = [s for s in self.manifest.get("scenario_order", self.store.scenarios())
+                          if s in set(self.store.scenarios())]
+        self.baseline = self.manifest.get("baseline", self.scenarios[0] if self.scenarios else None)
+
+    def metrics(self, scenario) -> dict:
+        """``{metric: array over replications}`` (replication order)."""
+        rows = self.store.metrics(scenario)
+        keys = {}
+        for _, m in rows:
+            for k in m:
+                keys.setdefault(k, None)
+        return {k: np.array([m.get(k, np.nan) for _, m in rows], float) for k in keys}
+
+    def replications(self, scenario) -> list:
+        return [r for r, _ in self.store.metrics(scenario)]
+
+    def summary(self) -> dict:
+        """Per scenario: KPIs and per-region KPIs as mean, 95% interval, n, P5/P50/P95."""
+        out = {}
+        for s in self.scenarios:
+            ms = self.metrics(s)
+            kpis, regions = {}, {}
+            for k, v in ms.items():
+                st = _clean(mean_ci(v))
+                if "[" in k:
+                    name, key = k[:-1].split("[", 1)
+                    if ":" not in key and "/" not in key and name in _REGION_KPIS:
+                        regions.setdefault(key, {})[name] = st
+                    else:
+                        kpis[k] = st
+                else:
+                    kpis[k] = st
+            out[s] = {"kpis": kpis, "regions": regions, "replications": len(self.replications(s))}
+        return out
+
+    def compare(self, a, b, metric="fill_rate", comparisons=1) -> dict:
+        """Paired comparison ``b - a`` of ``metric`` over common replications (rule A4)."""
+        ma, mb = dict(self.store.metrics(a)), dict(self.store.metrics(b))
+        reps = sorted(set(ma) & set(mb))
+        if len(reps) < 2:
+            raise ValueError(f"need at least 2 common replications of {a} and {b}, have {len(reps)}")
+        x = [ma[r].get(metric, np.nan) for r in reps]
+        y = [mb[r].get(metric, np.nan) for r in reps]
+        return _clean(paired(x, y, comparisons=comparisons))
+
+    def differences(self, metrics=None) -> dict:
+        """Every scenario against the baseline, Bonferroni over the scenarios compared."""
+        others = [s for s in self.scenarios if s != self.baseline]
+        if not others:
+            return {}
+        ms = self.metrics(self.baseline)
+        metrics = metrics or [k for k in ms if k.startswith(("fill_rate", "unmet_demand_t", "tts_days",
+                                                            "nadir_fill_rate", "triangle_days", "recovery_months"))]
+        rec = self.recovery()
+        out = {}
+        for s in others:
+            out[s] = {}
+            for k in metrics:
+                if k.startswith("recovery_months"):
+                    continue
+                try:
+                    out[s][k] = self.compare(self.baseline, s, k, comparisons=len(others))
+                except ValueError:
+                    pass
+            for reg, st in rec.get(s, {}).items():
+                out[s][f"recovery_months[{reg}]"] = st
+        return out
+
+    def recovery(self, eps=0.02) -> dict:
+        """Per scenario and region: months to recover to within ``eps`` of the baseline's monthly fill."""
+        if not self.baseline:
+            return {}
+        base = {r: s for r, _, s in self.store.series(self.baseline)}
+        out = {}
+        t_start = {}
+        for s in self.scenarios:
+            if s == self.baseline:
+                continue
+            vals = {}
+            ms = dict(self.store.metrics(s))
+            for r, months, ser in self.store.series(s):
+                if r not in base:
+                    continue
+                regs, fr = ser["fill_rate"]
+                bregs, bfr = base[r]["fill_rate"]
+                tts = [ms[r].get(f"tts_days[{g}]", np.nan) for g in regs]
+                start = t_start.setdefault(s, _first_month_of_shortfall(fr, bfr))
+                for j, g in enumerate(regs):
+                    if g in bregs:
+                        vals.setdefault(g, []).append(recovery_months(bfr[:, bregs.index(g)], fr[:, j], start))
+                del tts
+            out[s] = {g: _clean(mean_ci(v)) for g, v in vals.items()}
+        return out
+
+    def timeseries(self):
+        """Yield ``(scenario, metric, key, months, mean, p05, p50, p95)`` folding replications in order."""
+        for s in self.scenarios:
+            acc = {}
+            months = None
+            for _, mo, ser in self.store.series(s):
+                months = mo
+                for name, (labels, arr) in ser.items():
+                    for j, key in enumerate(labels):
+                        a = acc.get((name, key))
+                        if a is None:
+                            a = acc[(name, key)] = (Moments(arr.shape[0]), QuantileSketch())
+                        a[0].add(arr[:, j])
+                        a[1].add(arr[:, j])
+            for (name, key), (mom, sk) in acc.items():
+                q = sk.quantiles([0.05, 0.5, 0.95])
+                yield s, name, key, months, mom.mean, q[0], q[1], q[2]
+
+    def export(self):
+        """Write summary.json, replications.csv and timeseries.csv beside the store."""
+        summ = self.summary()
+        man = {k: v for k, v in self.manifest.items() if k != "model_files"}
+        man["model_files"] = sorted(self.manifest.get("model_files", {}))
+        data = {"manifest": man, "scenarios": summ, "differences": self.differences()}
+        with open(self.out / "summary.json", "w") as fh:
+            json.dump(data, fh, indent=1, default=str)
+        with open(self.out / "replications.csv", "w", newline="") as fh:
+            rows = []
+            keys = ["scenario", "replication"]
+            for s in self.scenarios:
+                for r, m in self.store.metrics(s):
+                    rows.append({"scenario": s, "replication": r, **m})
+                    for k in m:
+                        if k not in keys:
+                            keys.append(k)
+            w = csv.DictWriter(fh, fieldnames=keys)
+            w.writeheader()
+            w.writerows(rows)
+        with open(self.out / "timeseries.csv", "w", newline="") as fh:
+            w = csv.writer(fh)
+            w.writerow(["scenario", "metric", "key", "month", "mean", "p05", "p50", "p95"])
+            for s, name, key, months, mean, p05, p50, p95 in self.timeseries():
+                for i, mo in enumerate(months):
+                    w.writerow([s, name, key, mo, f"{mean[i]:.10g}", f"{p05[i]:.10g}", f"{p50[i]:.10g}",
+                                f"{p95[i]:.10g}"])
+        return data
+
+
+_REGION_KPIS = {"fill_rate", "unmet_demand_t", "demand_t", "lost_t", "backlog_end_t", "tts_days", "nadir_fill_rate",
+                "triangle_days"}
+
+
+def _first_month_of_shortfall(fr, bfr):
+    gap = (bfr - fr) > 0.02 if fr.shape == bfr.shape else np.zeros(fr.shape, bool)
+    idx = np.where(gap.any(axis=1))[0]
+    return int(idx[0]) if idx.size else 0
+
+
+def _clean(d):
+    return {k: (None if isinstance(v, float) and (math.isnan(v) or math.isinf(v)) else v) for k, v in d.items()}

@@ -1,0 +1,109 @@
+"""The results store: one SQLite file per experiment (standard library ``sqlite3``).
+
+Tables
+------
+manifest(key, value)
+    JSON values: command line, model files' text and hash, scenario
+    definitions, root entropy, package versions, start and end times.
+replications(scenario, replication, metrics, series, wall_s)
+    One row per finished replication, committed in its own transaction as
+    soon as it arrives: ``metrics`` is JSON (``name[key] -> value``) and
+    ``series`` the replication's monthly region, trade and production series
+    (``numpy.savez`` bytes). An interrupted run keeps every finished row;
+    ``resume`` runs only the missing ones.
+"""
+from __future__ import annotations
+
+import io
+import json
+import sqlite3
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["Store"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS manifest (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS replications (
+    scenario TEXT NOT NULL, replication INTEGER NOT NULL, metrics TEXT NOT NULL, series BLOB NOT NULL,
+    months TEXT NOT NULL, wall_s REAL NOT NULL, PRIMARY KEY (scenario, replication));
+"""
+
+
+def _pack(series) -> bytes:
+    buf = io.BytesIO()
+    arrays = {}
+    for name, (labels, arr) in series.items():
+        arrays[f"{name}.labels"] = np.asarray(labels, dtype=str)
+        arrays[f"{name}.values"] = np.asarray(arr, dtype=float)
+    np.savez(buf, **arrays)
+    return buf.getvalue()
+
+
+def _unpack(blob) -> dict:
+    z = np.load(io.BytesIO(blob))
+    out = {}
+    for k in z.files:
+        name, part = k.rsplit(".", 1)
+        out.setdefault(name, [None, None])[0 if part == "labels" else 1] = z[k]
+    return {k: (list(v[0]), v[1]) for k, v in out.items()}
+
+
+class Store:
+    """An experiment's SQLite store.
+
+    Examples
+    --------
+    >>> st = Store(":memory:")
+    >>> st.set_manifest({"entropy": 1})
+    >>> st.manifest()["entropy"]
+    1
+    """
+
+    def __init__(self, path):
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(self.path)
+        self.db.executescript(_SCHEMA)
+        self.db.commit()
+
+    def close(self):
+        self.db.close()
+
+    # -- manifest -------------------------------------------------------------------------------
+    def set_manifest(self, values: dict):
+        with self.db:
+            for k, v in values.items():
+                self.db.execute("INSERT OR REPLACE INTO manifest VALUES (?, ?)", (k, json.dumps(v, default=str)))
+
+    def manifest(self) -> dict:
+        return {k: json.loads(v) for k, v in self.db.execute("SELECT key, value FROM manifest")}
+
+    # -- replications -----------------------------------------------------------------------------
+    def add(self, scenario, replication, metrics, series, months, wall_s):
+        """Commit one replication (its own transaction)."""
+        with self.db:
+            self.db.execute("INSERT OR REPLACE INTO replications VALUES (?, ?, ?, ?, ?, ?)",
+                            (scenario, int(replication), json.dumps(metrics), _pack(series), json.dumps(months),
+                             float(wall_s)))
+
+    def done(self) -> set:
+        return {(s, r) for s, r in self.db.execute("SELECT scenario, replication FROM replications")}
+
+    def scenarios(self) -> list:
+        return [s for (s,) in self.db.execute("SELECT DISTINCT scenario FROM replications ORDER BY scenario")]
+
+    def metrics(self, scenario) -> list:
+        """Metrics dicts of a scenario's replications, in replication order."""
+        rows = self.db.execute("SELECT replication, metrics FROM replications WHERE scenario = ? "
+                               "ORDER BY replication", (scenario,))
+        return [(r, json.loads(m)) for r, m in rows]
+
+    def series(self, scenario):
+        """Yield ``(replication, months, series)`` in replication order (streamed, one at a time)."""
+        rows = self.db.execute("SELECT replication, months, series FROM replications WHERE scenario = ? "
+                               "ORDER BY replication", (scenario,))
+        for r, months, blob in rows:
+            yield r, json.loads(months), _unpack(blob)
