@@ -302,14 +302,23 @@ class FlowProblem:
                         if s == f and cc == c and lid not in drop_l and d in vin], default=0.0)
             if best > 0:
                 edge(_S, ("co", f, c), _mul(cap, best), what="coproduct", id=f)
+        live = []
         for lid, (s, d, cap, kind, c) in self.lanes.items():
             if lid in drop_l or s in drop_f or d in drop_f or vin.get(d, 0.0) <= 0:
                 continue
             tail = ("out", s) if kind == "main" else ("co", s, c)
             if tail not in g or (kind == "main" and vout[s] <= 0):
                 continue
-            edge(tail, ("lane", lid), _mul(cap, vin[d]), what="lane", id=lid)
-            edge(("lane", lid), ("in", d), INF)
+            live.append((lid, tail, d, cap))
+        pairs = {}
+        for _, tail, d, _ in live:
+            pairs[(tail, d)] = pairs.get((tail, d), 0) + 1
+        for lid, tail, d, cap in live:
+            if pairs[(tail, d)] == 1:  # a lone lane is an edge; parallel lanes get a node each
+                edge(tail, ("in", d), _mul(cap, vin[d]), what="lane", id=lid)
+            else:
+                edge(tail, ("lane", lid), _mul(cap, vin[d]), what="lane", id=lid)
+                edge(("lane", lid), ("in", d), INF)
         for did in targets:
             if did in self.dem and did not in drop_d and self.dem[did][0] not in drop_f:
                 at = self.dem[did][0]
@@ -318,20 +327,22 @@ class FlowProblem:
                     edge(("dem", did), _T, INF)
         return g
 
-    def solve(self, targets, drop_f=frozenset(), drop_l=frozenset(), drop_d=frozenset()) -> dict:
+    def solve(self, targets, drop_f=frozenset(), drop_l=frozenset(), drop_d=frozenset(), cut=False) -> dict:
         """Maximum flow to ``targets`` and the minimum cut behind it.
 
         Returns
         -------
         dict
             ``value`` (t/yr, ``inf`` if some route has no finite capacity),
-            ``cut`` (list of ``(what, id, capacity)``), ``flows``
+            ``cut`` (list of ``(what, id, capacity)``; only with ``cut=True``), ``flows``
             (``{(what, id): flow}`` on capacity edges).
         """
         co = {k: 0.0 for k in self.co if k[0] not in drop_f}
         res = self._solve(self.network(targets, drop_f, drop_l, drop_d, co))
-        # recycled co-products: supply follows the maker's throughput; iterate to the fixed point
-        for _ in range(100):
+        # recycled co-products: supply follows the maker's throughput; iterate to the fixed point,
+        # with an Aitken step (geometric extrapolation) every third iteration
+        hist = [co]
+        for it in range(100):
             if not co or res["value"] in (0.0, INF):
                 break
             vout = self._vout
@@ -339,34 +350,57 @@ class FlowProblem:
                    for (f, c), r in self.co.items() if f not in drop_f}
             if all(abs(new[k] - co[k]) <= 1e-12 * max(1.0, new[k]) for k in new):
                 break
+            hist.append(new)
+            if len(hist) >= 3 and it % 3 == 1:
+                c0, c1, c2 = hist[-3:]
+                d1 = sum(abs(c1[k] - c0[k]) for k in c2)
+                d2 = sum(abs(c2[k] - c1[k]) for k in c2)
+                q = d2 / d1 if d1 > 0 else 0.0
+                if 0 < q < 0.95:
+                    new = {k: max(0.0, c2[k] + (c2[k] - c1[k]) * q / (1 - q)) for k in c2}
             co = new
+            prev = res["value"]
             res = self._solve(self.network(targets, drop_f, drop_l, drop_d, co))
+            if abs(res["value"] - prev) <= 1e-9 * max(1.0, res["value"]):
+                break
+        if cut:
+            res["cut"] = self._cut(res)
+        res.pop("_g", None)
+        res.pop("_R", None)
         return res
 
     def _solve(self, g):
-        if not nx.has_path(g, _S, _T):
+        if not g.out_degree(_S) or not g.in_degree(_T):
             return {"value": 0.0, "cut": [], "flows": {}}
         try:
-            R = nx.algorithms.flow.preflow_push(g, _S, _T)
+            R = nx.algorithms.flow.boykov_kolmogorov(g, _S, _T)
         except nx.NetworkXUnbounded:
             return {"value": INF, "cut": [], "flows": {}}
         value = float(R.graph["flow_value"])
         flows = {}
         for u, v, a in g.edges(data=True):
             if "what" in a and a["what"] != "sink":
-                x = R[u][v]["flow"]
+                x = R[u][v]["flow"] if R.has_edge(u, v) else 0.0  # zero-capacity edges are not in R
                 if x > _EPS:
                     key = (a["what"], a["id"])
                     flows[key] = flows.get(key, 0.0) + x
-        # the minimum cut closest to the sink, as networkx.minimum_cut reports it
-        saturated = [(u, v) for u, v, a in R.edges(data=True) if a["flow"] >= a["capacity"] - 1e-9 * max(1.0, a["capacity"])]
+        return {"value": value, "flows": flows, "_g": g, "_R": R}
+
+    @staticmethod
+    def _cut(res):
+        """The minimum cut closest to the sink, as ``networkx.minimum_cut`` reports it."""
+        if "_R" not in res:
+            return res.get("cut", [])
+        g, R = res["_g"], res["_R"]
+        saturated = [(u, v) for u, v, a in R.edges(data=True)
+                     if a["flow"] >= a["capacity"] - 1e-9 * max(1.0, a["capacity"])]
         R.remove_edges_from(saturated)
         sink_side = set(nx.ancestors(R, _T)) | {_T}
         cut = []
         for u, v, a in g.edges(data=True):
             if u not in sink_side and v in sink_side and "capacity" in a:
                 cut.append((a.get("what"), a.get("id"), a["capacity"]))
-        return {"value": value, "cut": cut, "flows": flows}
+        return cut
 
     def regions(self) -> dict:
         """``{region: [demand ids]}`` in a stable order."""
@@ -383,6 +417,8 @@ def _problem(model, date, element, coproducts=True, problem=None):
 def _describe_cut(model, cut):
     fac, lanes, countries = [], [], {}
     for what, ident, cap in sorted(cut, key=lambda x: -x[2]):
+        if cap <= 0:  # facilities not (yet) operating: in the cut, but they bind nothing
+            continue
         if what in ("facility", "coproduct"):
             f = model.facilities[ident]
             fac.append({"id": ident, "stage": f.stage, "country": f.country, "capacity_t_yr": cap,
@@ -434,7 +470,7 @@ def capacity_bounds(model, date=None, element="NdPr", coproducts=True, problem=N
     groups[ALL] = list(model.demand)
     out = {}
     for region, targets in groups.items():
-        res = fp.solve(targets)
+        res = fp.solve(targets, cut=True)
         fac, lanes, countries = _describe_cut(model, res["cut"])
         dem = sum(demand_at(model, d, fp.day) for d in targets)
         out[region] = {"bound_t_yr": res["value"], "demand_t_yr": dem,
@@ -443,7 +479,8 @@ def capacity_bounds(model, date=None, element="NdPr", coproducts=True, problem=N
     return out
 
 
-def single_points_of_failure(model, date=None, region=None, element="NdPr", coproducts=True, problem=None) -> list:
+def single_points_of_failure(model, date=None, region=None, element="NdPr", coproducts=True, problem=None,
+                             top=None) -> list:
     """The bound lost when each single facility or lane is removed, largest loss first.
 
     Only facilities and lanes that carry flow in the maximum flow are tried
@@ -454,6 +491,11 @@ def single_points_of_failure(model, date=None, region=None, element="NdPr", copr
     ----------
     region : str, optional
         A demand region; None for all regions together.
+    top : int, optional
+        Keep only the ``top`` largest losses. Candidates are tried in order
+        of the flow they carry and the search stops once that flow (the most
+        its removal could lose) falls below the ``top``-th loss found, which
+        saves most of the work on large models.
 
     Returns
     -------
@@ -478,8 +520,13 @@ def single_points_of_failure(model, date=None, region=None, element="NdPr", copr
     base = fp.solve(targets)
     out = []
     tried = set()
-    for (what, ident), _ in base["flows"].items():
-        kind = "lane" if what == "lane" else "facility"
+    cands = {}
+    for (what, ident), x in base["flows"].items():
+        key = ("lane" if what == "lane" else "facility", ident)
+        cands[key] = cands.get(key, 0.0) + x
+    for (kind, ident), x in sorted(cands.items(), key=lambda kv: (-kv[1], kv[0])):
+        if top is not None and len(out) >= top and x < sorted(r["loss_t_yr"] for r in out)[-top] * (1 - 1e-9):
+            break
         if (kind, ident) in tried:
             continue
         tried.add((kind, ident))
@@ -496,7 +543,7 @@ def single_points_of_failure(model, date=None, region=None, element="NdPr", copr
                         "loss_t_yr": loss,
                         "loss_share": (loss / base["value"]) if 0 < base["value"] < INF else None})
     out.sort(key=lambda r: (-r["loss_t_yr"], r["kind"], r["id"]))
-    return out
+    return out[:top] if top is not None else out
 
 
 def _countries(model):
@@ -541,8 +588,17 @@ def country_stress(model, date=None, element="NdPr", pairs=(), coproducts=True, 
     groups = fp.regions()
     groups[ALL] = list(model.demand)
 
-    def bounds(**drop):
-        return {r: fp.solve(t, **drop)["value"] for r, t in groups.items()}
+    base = {r: fp.solve(t) for r, t in groups.items()}
+
+    def bounds(drop_f=frozenset(), drop_l=frozenset(), drop_d=frozenset()):
+        out = {}
+        for r, t in groups.items():
+            used = base[r]["flows"]
+            hit = any(("facility", f) in used or ("coproduct", f) in used for f in drop_f) or \
+                any(("lane", x) in used for x in drop_l) or bool(set(drop_d) & set(t))
+            # removing what carries no flow cannot lower a maximum flow
+            out[r] = fp.solve(t, drop_f, drop_l, drop_d)["value"] if hit else base[r]["value"]
+        return out
 
     countries = _countries(model)
     everyone = {f.country for f in model.facilities.values()} | {d.region for d in model.demand.values()}

@@ -31,7 +31,7 @@ def register(subparsers):
     a.add_argument("--date", default=None, help="date YYYY-MM-DD at which to read capacities and disruptions "
                                                 "(default: the model start)")
     a.add_argument("--element", default="NdPr", help="basis element of the magnet-equivalent unit (default NdPr)")
-    a.add_argument("--top", type=int, default=10, help="rows per ranked list in the table (default 10)")
+    a.add_argument("--top", type=int, default=10, help="rows per ranked list (default 10)")
     a.add_argument("--json", action="store_true", help="print the results as JSON")
     a.add_argument("--out", default=None, help="write figures (network map with the cut, bounds bars) and "
                                                "analysis.json to DIR")
@@ -39,7 +39,7 @@ def register(subparsers):
     return a
 
 
-def report(model, date=None, element="NdPr") -> dict:
+def report(model, date=None, element="NdPr", top=20) -> dict:
     """Every static result for one loaded model (and its scenario) at a date.
 
     Returns
@@ -47,7 +47,7 @@ def report(model, date=None, element="NdPr") -> dict:
     dict
         ``scenario``, ``date``, ``day``, ``element``, ``unit``, ``bounds``
         (:func:`~supplysim.analysis.capacity_bounds`),
-        ``single_points_of_failure`` (all regions together),
+        ``single_points_of_failure`` (all regions together, the ``top`` largest),
         ``country_stress``, ``concentration``, ``betweenness``.
     """
     from . import bounds as B
@@ -59,7 +59,8 @@ def report(model, date=None, element="NdPr") -> dict:
             "unit": f"t of demanded product per year (magnet-equivalent, {element} basis)",
             "closed_lanes": sorted(fp.closed),
             "bounds": B.capacity_bounds(model, day, element, problem=fp),
-            "single_points_of_failure": B.single_points_of_failure(model, day, element=element, problem=fp),
+            "single_points_of_failure": B.single_points_of_failure(model, day, element=element, problem=fp,
+                                                                    top=top),
             "country_stress": B.country_stress(model, day, element, problem=fp),
             "concentration": concentration(model, day),
             "betweenness": betweenness(model)}
@@ -156,7 +157,7 @@ def cmd_analyze(args) -> int:
     results, models = {}, {}
     for sc in _scenarios(model_path, args.scenario):
         m = load_model(model_path, scenario=sc)
-        r = report(m, args.date, args.element)
+        r = report(m, args.date, args.element, top=args.top)
         results[m.scenario_name] = r
         models[m.scenario_name] = m
     first = next(iter(models.values()))
