@@ -38,7 +38,10 @@ def layered_positions(model) -> dict:
     col = {}
     for n, a in g.nodes(data=True):
         st = a.get("stage")
-        if st in STAGE_COLUMNS:
+        if a.get("kind") == "demand" and any(True for _ in g.predecessors(n)) and \
+                all(g.nodes[p].get("stage") in ("buyer", "buffer") for p in g.predecessors(n)):
+            col[n] = 6  # sinks drawing from a buyer node get a column of their own
+        elif st in STAGE_COLUMNS:
             col[n] = STAGE_COLUMNS[st]
     for _ in range(len(g)):
         changed = False
@@ -98,10 +101,12 @@ def network_map(model, out_path, highlight=(), title=None):
                    edgecolor="black" if on else "none")
         ax.text(x, y - 0.28, f"{n}\n{a.get('country', '')}", ha="center", va="top", fontsize=7)
     names = ["mine", "cracking", "separation", "metal / alloy", "magnet", "buyers / demand"]
-    ax.set_xticks(range(6))
+    if any(p[0] == 6 for p in pos.values()):
+        names.append("sinks")
+    ax.set_xticks(range(len(names)))
     ax.set_xticklabels(names)
     ax.set_yticks([])
-    ax.set_xlim(-0.6, 5.6)
+    ax.set_xlim(-0.6, len(names) - 0.4)
     ys = [p[1] for p in pos.values()] or [0.0]
     ax.set_ylim(min(ys) - 0.9, max(ys) + 0.6)
     for s in ("top", "right", "left"):
