@@ -29,6 +29,7 @@ class RuleRT:
         self.rng = rng
         self.quota_k = None
         self.quota_used = 0.0
+        self.quota_held = 0.0    # quota already granted to other lanes in the current dispatch
         self.quota_wake = None
         self.pending = {}
         self.credit = {}
@@ -95,7 +96,7 @@ class RuleRT:
             return False
         if ln.commodity not in s.commodities:
             c = self.content(comp, ln.commodity)
-            if c <= 0 or c < s.threshold:
+            if c <= 0 or c < s.threshold * (1 - 1e-9):   # mixing rounding must not slip under the threshold
                 return False
         for exporters, a, b in s.general_licences:
             if ln.src.id in exporters and a <= now < b:
@@ -171,6 +172,8 @@ class Gate:
     def attach(self, lanes):
         for ln in lanes:
             ln.rules = tuple(r for r in self.rules if r.matches_lane(ln))
+            if ln.rules:
+                ln.src.gated_out = True
 
     def allow(self, ln, comp, req, now):
         """Tonnes of ``req`` the rules let ``ln`` ship now; remembers which rules acted."""
@@ -185,15 +188,21 @@ class Gate:
                 return 0.0
             acting.append(r)
             if m == "quota":
-                left = r.quota_left(now)
+                left = r.quota_left(now) - r.quota_held
                 if left < req:
-                    req = left
+                    req = left if left > 0 else 0.0
+                r.quota_held += req
             else:
                 cred = r.licensed(ln, now)
                 if cred < req:
                     req = cred
         ln.gated = tuple(acting)
         return req if req > 0 else 0.0
+
+    def begin(self):
+        """A dispatch starts: quota granted to lanes is shared among them from here."""
+        for r in self.rules:
+            r.quota_held = 0.0
 
     def consume(self, ln, q):
         for r in ln.gated:

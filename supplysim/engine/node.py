@@ -45,6 +45,7 @@ class NodeRT:
         self.review_every = {c: (s.review_days if s.review_days is not None else period)
                              for c, s in spec.sourcing.items()}
         self.pending = set()
+        self.gated_out = False   # set when a rule can act on one of the node's lanes
         self.unqualified = any(ln.qualification_days > 0 for ln in sim.model.lanes.values() if ln.dst == spec.id)
         self.waiting = None
         self.k = -1
@@ -165,10 +166,15 @@ class NodeRT:
         lanes = [ln for ln in self.out_lanes[c] if ln.open > EPS]
         req = []
         capped = False
+        if self.gated_out:
+            sim.gate.begin()
         for ln in lanes:
             r = 0.0 if ln.closed else ln.open
             if ln.rules and r > 0:
                 r = sim.gate.allow(ln, st.comp, r, now)
+            if ln.release and r > 0:
+                from .responses import release_room
+                r = min(r, release_room(ln, now))
             if ln.cap_pp is not None and r > 0:
                 room = ln.room(k)
                 if room < r:

@@ -7,7 +7,7 @@ from simpy.events import Timeout
 from ..model.specs import Schedule
 from .stock import EPS
 
-__all__ = ["random_outages", "expansion", "release_check", "start_qualification", "substitution_factor"]
+__all__ = ["random_outages", "expansion", "release_check", "release_room", "start_qualification", "substitution_factor"]
 
 
 def random_outages(sim, d, node, rng):
@@ -71,7 +71,21 @@ def release_check(buyer, c):
             continue
         want = cover_days * rate - st.qty - ln.open - ln.in_transit
         if want > EPS and ln.src.stocks[c].qty > EPS:
+            buyer.inbound[c] += want
             ln.src.order_in(ln, want)
+        elif st.qty >= cover_days * rate and ln.open > EPS:
+            # cover is back above the trigger: what is not yet released stays in the stockpile
+            x = ln.open
+            ln.open = 0.0
+            ln.src.open_out[c] -= x
+            buyer.inbound[c] -= x
+
+
+def release_room(ln, now):
+    """What a stockpile may still release on ``ln`` now: up to the buyer's trigger cover."""
+    buyer, c = ln.dst, ln.commodity
+    room = ln.src.spec.release[0] * buyer.rate(c, now) - buyer.stocks[c].qty - ln.in_transit
+    return room if room > 0 else 0.0
 
 
 def start_qualification(buyer, c):

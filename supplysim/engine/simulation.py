@@ -23,15 +23,20 @@ class InvariantError(AssertionError):
     """A verification invariant (rule V1) failed during a run."""
 
 
+#: Month-end snapshots come before anything else at the same instant, so a month's
+#: records hold exactly what happened before its end.
+FIRST = URGENT - 1
+
+
 class _Urgent(Event):
     """A timeout processed before ordinary events at the same time (reviews come first)."""
 
-    def __init__(self, env, delay):
+    def __init__(self, env, delay, priority=URGENT):
         self.env = env
         self.callbacks = []
         self._value = None
         self._ok = True
-        env.schedule(self, URGENT, delay)
+        env.schedule(self, priority, delay)
 
 
 class Simulation:
@@ -193,8 +198,9 @@ class Simulation:
         ev.callbacks.append(_do_review)
 
     def _lane_disruption(self, d):
+        # urgent, so a window [start, end) acts before reviews and shipments at its boundaries
         env = self.env
-        yield env.timeout(max(d.start, 0.0))
+        yield _Urgent(env, max(d.start, 0.0))
         lanes = [self.lanes[t] for t in d.targets]
         for ln in lanes:
             if d.kind == "lane_delay":
@@ -209,7 +215,7 @@ class Simulation:
                 ln.dst.touch(ln.commodity)
         if math.isinf(d.end):
             return
-        yield env.timeout(d.end - env.now)
+        yield _Urgent(env, d.end - env.now)
         for ln in lanes:
             if d.kind == "lane_delay":
                 ln.extra_days -= d.extra_days
@@ -235,7 +241,7 @@ class Simulation:
         starts = self.model.calendar.month_starts(until)
         bounds = starts[1:] + [until]
         for b in bounds:
-            yield _Urgent(self.env, b - self.env.now)
+            yield _Urgent(self.env, b - self.env.now, FIRST)
             self._snapshot()
             if self.check:
                 self.check_invariants()

@@ -92,7 +92,7 @@ class Experiment:
     """
 
     def __init__(self, model, scenarios=("baseline",), baseline=None, reps=30, seed=None, years=None, days=None,
-                 out="runs/experiment", options=(), check=True, command=None):
+                 out="runs/experiment", options=(), check=True, command=None, crn=True):
         self.model_path = str(model)
         self.scenarios = list(dict.fromkeys(scenarios))
         if not self.scenarios:
@@ -106,6 +106,7 @@ class Experiment:
         self.seed = seed
         self.options = tuple(options)
         self.check = check
+        self.crn = crn
         self.out = Path(out)
         self.command = command or " ".join(sys.argv)
         # load every scenario now: a broken file fails before any replication runs
@@ -159,7 +160,7 @@ class Experiment:
             else:
                 entropy = as_entropy(self.seed)
                 store.set_manifest({**self._manifest(entropy), "started": time.strftime("%Y-%m-%dT%H:%M:%S"),
-                                    "executor": describe_executor(executor, jobs)})
+                                    "executor": describe_executor(executor, jobs), "crn": self.crn})
             self.entropy = entropy
             target = self.reps
             while True:
@@ -181,7 +182,8 @@ class Experiment:
 
     def _run_round(self, store, entropy, target, executor, jobs, progress):
         done = store.done()
-        tasks = [ExperimentTask(self.model_path, s, entropy, r, self.until, self.options, self.check)
+        tasks = [ExperimentTask(self.model_path, s, entropy if self.crn else _independent(entropy, s), r,
+                                self.until, self.options, self.check)
                  for r in range(target) for s in self.scenarios if (s, r) not in done]
         if not tasks:
             return
@@ -212,6 +214,13 @@ class Experiment:
                 return math.inf
             worst = max(worst, abs(st["half_width"] / st["mean"]))
         return worst
+
+
+def _independent(entropy, scenario):
+    """Entropy of its own for a scenario: switches common random numbers off (for comparisons of CRN)."""
+    import zlib
+    ss = np.random.SeedSequence(entropy, spawn_key=(zlib.crc32(scenario.encode()),))
+    return int(ss.generate_state(2, np.uint64)[0])
 
 
 def _log_to(path, quiet):
