@@ -160,10 +160,9 @@ def fan_charts(res, out_path, metrics=("supply_t", "fill_rate")):
                     lab.set_ha("right")
     h, lab = axes[0][0].get_legend_handles_labels()
     if h:
-        fig.legend(h, lab, loc="upper center", ncol=min(len(h), 4), frameon=False,
-                   bbox_to_anchor=(0.5, 1.0 - 0.08 / nr))
-    fig.suptitle("Median (line) and 90% band (P5-P95 over replications)", y=1.0, fontsize=11)
-    fig.tight_layout(rect=(0, 0, 1, 1.0 - 0.2 / nr))
+        fig.legend(h, lab, loc="upper center", ncol=min(len(h), 5), frameon=False, bbox_to_anchor=(0.5, 0.0))
+    fig.suptitle("Median (line) and 90% band (P5-P95 over replications)", fontsize=11)
+    fig.tight_layout()
     return _save(fig, out_path)
 
 
@@ -213,8 +212,8 @@ def kpi_bars(res, out_path, kpis=("fill_rate", "unmet_demand_t")):
             _no_data(ax)
     h, lab = axes[0][0].get_legend_handles_labels()
     if h:
-        fig.legend(h, lab, loc="upper center", ncol=min(len(h), 4), frameon=False)
-    fig.tight_layout(rect=(0, 0, 1, 0.88))
+        fig.legend(h, lab, loc="upper center", ncol=min(len(h), 5), frameon=False, bbox_to_anchor=(0.5, 0.0))
+    fig.tight_layout()
     return _save(fig, out_path)
 
 
@@ -423,7 +422,7 @@ def network_figure(res, out_path, flows=True):
     lanes out of an export-control issuer's country in orange; lane width ~ mean baseline trade."""
     plt = _plt()
     base = load_scenario_model(res, res.baseline)
-    disrupted, controlled, cause = set(), set(), {}
+    disrupted, controlled = set(), set()
     for s in res.scenarios:
         if s == res.baseline:
             continue
@@ -433,8 +432,6 @@ def network_figure(res, out_path, flows=True):
         h, c = disrupted_elements(m)
         disrupted |= h
         controlled |= c
-        for x in h | c:
-            cause.setdefault(x, []).append(scenario_names(res)[s])
         if base is None:
             base = m
     if base is None:

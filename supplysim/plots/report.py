@@ -94,7 +94,7 @@ def _f(x, digits=4):
         return f"{v:,.1f}"
     if a < 1e-3:
         return f"{v:.3g}"
-    if a < 1:
+    if a < 0.99995:
         return f"{v:.{digits}f}"
     return f"{v:.3g}"
 
@@ -343,7 +343,7 @@ def build_report(res, figures=True) -> Path:
         if rows:
             doc.table(["scenario", "region", "static bound (t/yr)", "simulated delivery, last 12 months (t/yr)",
                        "delivery / bound"], rows, left=2)
-            doc.para("The static bound is the max-flow capacity limit from bounds.json; the simulated delivery is "
+            doc.para("The static bound is the capacity bound read from bounds.json; the simulated delivery is "
                      "the mean monthly magnets delivered over the last 12 months, x 12 (mean over replications).",
                      cls="note")
 
