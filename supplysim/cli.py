@@ -33,7 +33,7 @@ def _parser():
     v.add_argument("--json", action="store_true", help="print the summary as JSON")
 
     r = sub.add_parser("run", help="run replications and print a KPI table",
-                       description="Run N replications of a model (and scenario), print mean and 95%% interval "
+                       description="Run N replications of a model (and scenario), print mean and 95% interval "
                                    "per KPI, and write DIR/summary.json and DIR/replications.csv.")
     r.add_argument("model", nargs="?", help="model file or directory (default: the default model)")
     r.add_argument("--scenario", help="scenario name (or a+b to combine) or scenario file; default baseline")

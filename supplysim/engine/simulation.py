@@ -241,6 +241,8 @@ class Simulation:
         starts = self.model.calendar.month_starts(until)
         bounds = starts[1:] + [until]
         for b in bounds:
+            if b < self.env.now:
+                continue   # the environment was stepped by hand past this month end
             yield _Urgent(self.env, b - self.env.now, FIRST)
             self._snapshot()
             if self.check:
