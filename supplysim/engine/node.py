@@ -56,6 +56,11 @@ class NodeRT:
         self.orders = 0
         self.retry = set()
         self.windows = []          # (start, end, factor) capacity outages
+        self._cap_lo = self._cap_hi = -1.0
+        self._cap_v = 0.0
+        self._levels = {c: ({k: v for k, (v, d) in p.levels.items()}
+                            if not any(d for _, d in p.levels.values()) else None)
+                        for c, p in spec.sourcing.items()}
         self.schedule = spec.capacity
         self.release_lanes = {}    # commodity -> lanes from release stockpiles
         self.led_q = 0.0           # production since the ledger vectors last changed
@@ -96,14 +101,27 @@ class NodeRT:
             w.succeed()
 
     def cap_per_day(self, now):
+        if self._cap_lo <= now < self._cap_hi:
+            return self._cap_v
         sched = self.schedule
         if sched is None:
             return INF
         cap = sched.at(now)
+        hi = sched.constant_until(now)
         for a, b, f in self.windows:
             if a <= now < b:
                 cap *= f
-        return cap / 365.0
+                hi = min(hi, b)
+            elif a > now:
+                hi = min(hi, a)
+        cap /= 365.0
+        if hi > now:   # cache over the constant piece (not while a ramp runs)
+            self._cap_lo, self._cap_hi, self._cap_v = now, hi, cap
+        return cap
+
+    def capacity_changed(self):
+        """Forget the cached capacity (a schedule or outage window changed)."""
+        self._cap_lo = self._cap_hi = -1.0
 
     def next_change(self, now):
         t = self.schedule.next_change(now) if self.schedule is not None else INF
@@ -247,6 +265,9 @@ class NodeRT:
 
     # -- ordering -------------------------------------------------------------------------------
     def levels(self, pol, now):
+        fixed = self._levels[pol.commodity]
+        if fixed is not None:
+            return fixed
         out = {}
         rate = None
         for name, (v, in_days) in pol.levels.items():
@@ -283,28 +304,30 @@ class NodeRT:
     def review(self, c):
         """Order ``c`` if the inventory position calls for it.
 
-        Orders still unshipped from the last review are withdrawn first and
-        placed again by the split rule, so a supplier that cannot deliver does
-        not hold the buyer's position hostage: its share moves to the others.
+        The position counts open orders, as the policies define it. When an
+        order is due, the orders still unshipped are withdrawn and placed again
+        with it by the split rule, so a supplier that cannot deliver does not
+        hold the buyer's orders hostage: its share moves to the others.
         """
         pol = self.sourcing[c]
         if pol.policy == "none":
             return
+        pos = self.stocks[c].qty + self.inbound[c] - self.open_out[c]
+        levels = self.levels(pol, self.sim.env.now)
+        q = order_quantity(pol.policy, pos, levels)
+        if q <= EPS:
+            return
+        if self.unqualified and pos < 0.5 * max(levels.values()):
+            from .responses import start_qualification
+            start_qualification(self, c)
         for ln in self.in_lanes[c]:
             x = ln.open
             if x > EPS and not ln.release:
                 ln.open = 0.0
                 ln.src.open_out[c] -= x
                 self.inbound[c] -= x
-        st = self.stocks[c]
-        pos = st.qty + self.inbound[c] - self.open_out[c]
-        levels = self.levels(pol, self.sim.env.now)
-        q = order_quantity(pol.policy, pos, levels)
-        if q > EPS:
-            if self.unqualified and pos < 0.5 * max(levels.values()):
-                from .responses import start_qualification
-                start_qualification(self, c)
-            self.place_order(c, q, pol)
+                q += x
+        self.place_order(c, q, pol)
 
     def place_order(self, c, q, pol):
         lanes = [ln for ln in self.in_lanes[c] if not ln.closed and ln.qualified and not ln.release]

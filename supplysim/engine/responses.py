@@ -28,8 +28,10 @@ def random_outages(sim, d, node, rng):
         yield Timeout(env, up)
         w = (env.now, min(env.now + down, d.end), d.factor)
         node.windows.append(w)
+        node.capacity_changed()
         yield Timeout(env, w[1] - env.now)
         node.windows.remove(w)
+        node.capacity_changed()
         node.wake()
 
 
@@ -56,6 +58,7 @@ def expansion(sim, d, node, rng):
         T += [now, now]
         V += [cur, p["capacity"]]
     node.schedule = Schedule(tuple(T), tuple(V))
+    node.capacity_changed()
     sim.expansions.append((d.id, node.id, d.start, now))
     node.wake()
 

@@ -41,6 +41,7 @@ class SinkRT:
         self._i = 0
         self._t0 = spec.start_day
         self.subs = []
+        self.stock = node.stock(spec.commodity)
 
     def rate_at(self, t):
         """Expected demand in t/day at time ``t`` (growth and shocks applied)."""
@@ -115,14 +116,28 @@ class SinkRT:
 
     def arrive(self, d, now):
         """An order of ``d`` tonnes arrives."""
-        self.touch(now)
         self.demand += d
         self.demand_m += d
         ln = self.lane
-        b0 = ln.open
-        before = self.delivered
         node = self.node
         c = ln.commodity
+        st = self.stock
+        if not node.open_out[c] and st.qty >= d and not node.unlimited:
+            # nobody else is owed this stock: serve straight from it (the common case)
+            st.take(d, now)
+            st.sink_q += d
+            self.delivered += d
+            self.filled += d
+            self.filled_m += d
+            ln.shipped += d
+            ln.shipped_m += d
+            node.touch(c)
+            if node.waiting is not None and c == node.out:
+                node.wake()
+            return
+        self.touch(now)
+        b0 = ln.open
+        before = self.delivered
         ln.open += d
         node.open_out[c] += d
         node.dispatch(c)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
+from bisect import bisect_right
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -66,7 +67,6 @@ class Schedule:
     values: tuple
 
     def at(self, t: float) -> float:
-        from bisect import bisect_right
         T, V = self.times, self.values
         i = bisect_right(T, t) - 1
         if i < 0:
@@ -74,6 +74,16 @@ class Schedule:
         if i + 1 < len(T) and T[i + 1] > T[i]:
             return V[i] + (V[i + 1] - V[i]) * (t - T[i]) / (T[i + 1] - T[i])
         return V[i]
+
+    def constant_until(self, t: float) -> float:
+        """End of the constant piece holding ``t`` (``t`` itself while a ramp runs)."""
+        T, V = self.times, self.values
+        i = bisect_right(T, t) - 1
+        if i < 0:
+            return T[0]
+        if i + 1 < len(T):
+            return T[i + 1] if (T[i + 1] == T[i] or V[i + 1] == V[i]) else t
+        return math.inf
 
     def next_change(self, t: float) -> float:
         """The first breakpoint after ``t`` (inf if none)."""
