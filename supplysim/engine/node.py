@@ -58,6 +58,7 @@ class NodeRT:
         self.windows = []          # (start, end, factor) capacity outages
         self._cap_lo = self._cap_hi = -1.0
         self._cap_v = 0.0
+        self._last_cap = None
         self._levels = {c: ({k: v for k, (v, d) in p.levels.items()}
                             if not any(d for _, d in p.levels.values()) else None)
                         for c, p in spec.sourcing.items()}
@@ -388,6 +389,20 @@ class NodeRT:
                 self._split_stock[c] = self.stock(c)
             self.co_stocks = tuple((c, st) for c, st in self._split_stock.items() if c != spec.output)
 
+    def _co_per_main(self, c):
+        """Tonnes of co-product ``c`` made per tonne of main output (at the current feed)."""
+        r = self.spec.recipe
+        if r.kind == "fixed":
+            return r.coproducts[c]
+        comp = self.feed.comp
+        if self._key is not comp:
+            main, outs, loss = self._split_vectors(comp)
+            self._cache = (main, outs)
+            self._book(comp, loss, self.sim.zero)
+        main, outs = self._cache
+        per_feed = next((p for _, p, _, oc in outs if oc == c), 0.0)
+        return per_feed / main if main > 0 else 0.0
+
     def _fixed_vectors(self):
         need = self.need
         out_comp = sum(st.comp * q for st, _, q in need)
@@ -435,11 +450,17 @@ class NodeRT:
     def produce(self, cap, now):
         """Produce up to ``cap`` (main output units) now; return the quantity."""
         room = self.target(now) + self.open_out[self.out] - self.out_stock.qty - self.wip
+        if self.co_stocks:
+            # a co-product owed to buyers keeps the plant running as long as it takes to make
+            # it (separators run for Dy and Tb), in units of the main output
+            for c, st in self.co_stocks:
+                owed = self.open_out[c] - st.qty
+                if owed > EPS:
+                    per_main = self._co_per_main(c)
+                    if per_main > 0 and owed / per_main > room:
+                        room = owed / per_main
         if room <= EPS:
-            # a co-product still owed to buyers keeps the plant running (separators run for Dy and Tb)
-            if not any(self.open_out[c] > st.qty + EPS for c, st in self.co_stocks):
-                return 0.0
-            room = cap
+            return 0.0
         q = cap if cap < room else room
         r = self.spec.recipe
         if r is None:
@@ -529,6 +550,11 @@ class NodeRT:
                 self.k = k
                 self.made = 0.0
             cap = self.cap_per_day(now) * P
+            if cap != self._last_cap:
+                # inputs sized in days of cover follow capacity; a plant starting up orders its inputs
+                self._last_cap = cap
+                for c in self.sourcing:
+                    self.touch(c)
             if cap <= EPS:
                 nxt = self.next_change(now)
                 if nxt == INF:
