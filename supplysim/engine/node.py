@@ -239,6 +239,7 @@ class NodeRT:
         if ln.sink is not None:
             st.sink_q += q
             ln.sink.delivered += q
+            ln.sink.delivered_m += q
             return
         ln.in_transit += q
         lt = ln.lead_time() + ln.extra_days

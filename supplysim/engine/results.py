@@ -142,7 +142,7 @@ def build_result(sim, until, wall_s) -> ReplicationResult:
     node_ids = [n.id for n in sim._node_list]
     lane_ids = [ln.id for ln in sim._lane_list]
     rec = sim._rec
-    label = {"demand": sink_ids, "filled": sink_ids, "lost": sink_ids, "backlog": sink_ids,
+    label = {"demand": sink_ids, "filled": sink_ids, "lost": sink_ids, "delivered": sink_ids, "backlog": sink_ids,
              "production": node_ids, "stock": node_ids, "shipped": lane_ids}
     series = {k: (label[k], np.asarray(v, float).reshape(len(v), len(label[k]))) for k, v in rec.items()}
     months = [m.calendar.month_label(i) for i in range(len(rec["demand"]))]

@@ -253,13 +253,14 @@ class Simulation:
         rec["demand"].append([s.demand_m for s in self._sink_list])
         rec["filled"].append([s.filled_m for s in self._sink_list])
         rec["lost"].append([s.lost_m for s in self._sink_list])
+        rec["delivered"].append([s.delivered_m for s in self._sink_list])
         rec["backlog"].append([s.lane.open for s in self._sink_list])
         rec["production"].append([n.produced_m for n in self._node_list])
         rec["stock"].append([n.stocks[n.spec.output].qty if n.spec.output in n.stocks else 0.0
                              for n in self._node_list])
         rec["shipped"].append([ln.shipped_m for ln in self._lane_list])
         for s in self._sink_list:
-            s.demand_m = s.filled_m = s.lost_m = 0.0
+            s.demand_m = s.filled_m = s.lost_m = s.delivered_m = 0.0
         for n in self._node_list:
             n.produced_m = 0.0
         for ln in self._lane_list:
@@ -351,7 +352,8 @@ class Simulation:
         self._node_list = list(self.nodes.values())
         self._sink_list = list(self.sinks.values())
         self._lane_list = list(self.lanes.values())
-        self._rec = {k: [] for k in ("demand", "filled", "lost", "backlog", "production", "stock", "shipped")}
+        self._rec = {k: [] for k in ("demand", "filled", "lost", "delivered", "backlog", "production", "stock",
+                                      "shipped")}
         self.env.process(self._recorder(until))
         if not 0 <= warmup < until:
             raise ValueError(f"warmup must be in [0, until), got {warmup}")

@@ -32,7 +32,7 @@ class SinkRT:
         self.lost_mode = spec.unmet == "lost"
         self.k = math.log1p(spec.growth) / 365.0 if spec.growth else 0.0
         self.demand = self.filled = self.delivered = self.lost = 0.0
-        self.demand_m = self.filled_m = self.lost_m = 0.0
+        self.demand_m = self.filled_m = self.lost_m = self.delivered_m = 0.0
         self.area = 0.0
         self.t_last = 0.0
         self.first_unmet = None
@@ -127,6 +127,7 @@ class SinkRT:
             st.take(d, now)
             st.sink_q += d
             self.delivered += d
+            self.delivered_m += d
             self.filled += d
             self.filled_m += d
             ln.shipped += d

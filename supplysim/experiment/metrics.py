@@ -21,20 +21,24 @@ def _months_days(months):
 
 
 def replication_series(res) -> dict:
-    """Monthly series kept for every replication: region demand, filled, fill rate, trade, production."""
+    """Monthly series kept for every replication: region demand, supply (delivered), filled on arrival,
+    backlog, fill rate, trade, production."""
     sink_ids, dem = res.series["demand"]
     _, fil = res.series["filled"]
     _, back = res.series["backlog"]
+    _, dlv = res.series["delivered"]
     regions = sorted({res.sinks[s]["region"] for s in sink_ids})
     col = {r: [j for j, s in enumerate(sink_ids) if res.sinks[s]["region"] == r] for r in regions}
     out = {}
     rd = np.stack([dem[:, col[r]].sum(axis=1) for r in regions], axis=1) if regions else np.zeros((len(dem), 0))
     rf = np.stack([fil[:, col[r]].sum(axis=1) for r in regions], axis=1) if regions else np.zeros((len(dem), 0))
     rb = np.stack([back[:, col[r]].sum(axis=1) for r in regions], axis=1) if regions else np.zeros((len(dem), 0))
+    rv = np.stack([dlv[:, col[r]].sum(axis=1) for r in regions], axis=1) if regions else np.zeros((len(dem), 0))
     with np.errstate(invalid="ignore", divide="ignore"):
         fr = np.where(rd > 0, rf / np.where(rd > 0, rd, 1.0), 1.0)
     out["demand_t"] = (regions, rd)
-    out["supply_t"] = (regions, rf)
+    out["supply_t"] = (regions, rv)       # magnets delivered to demand, late or not
+    out["filled_t"] = (regions, rf)       # served from stock on arrival
     out["backlog_t"] = (regions, rb)
     out["fill_rate"] = (regions, fr)
     out["trade_t"] = res.series["trade"]

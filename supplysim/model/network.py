@@ -109,6 +109,8 @@ def list_scenarios(model_path) -> dict:
 
 def _apply_scenario(doc, model_path, scenario):
     names = [s for s in str(scenario).split("+") if s] if scenario else []
+    if len(names) > 1 and scenario_path(model_path, str(scenario)).is_file():
+        names = [str(scenario)]   # a composite shipped as a file of its own
     meta = {"name": "baseline", "description": "", "options": [], "references": []}
     own = doc.data.get("scenario", {})
     if isinstance(own, dict):
