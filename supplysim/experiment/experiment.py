@@ -176,9 +176,33 @@ class Experiment:
             store.set_manifest({"finished": time.strftime("%Y-%m-%dT%H:%M:%S"), "replications": target})
         finally:
             store.close()
+        self._write_bounds()
         res = ExperimentResults(self.out)
         res.export()
         return res
+
+    def _write_bounds(self):
+        """Static capacity bounds per scenario and region, mid-way through the last simulated year.
+
+        The report shows them beside the simulated long-run delivery: no run may
+        deliver more than the network can carry.
+        """
+        try:
+            from ..analysis import capacity_bounds
+        except ImportError:   # the analysis package is optional for experiments
+            return
+        day = max(self.until - 182.5, 0.0)
+        doc = {"day": day, "unit": "t/yr of demanded product", "scenarios": {}}
+        for s, m in self.models.items():
+            try:
+                b = capacity_bounds(m, day)
+            except Exception as exc:  # a bound that cannot be computed must not lose the run
+                log.warning("static bounds for %s failed: %s", s, exc)
+                continue
+            doc["scenarios"][s] = {"bounds": {r: {"bound_t_yr": v.get("bound_t_yr"), "demand_t_yr": v.get("demand_t_yr")}
+                                              for r, v in b.items()}}
+        with open(self.out / "bounds.json", "w") as fh:
+            json.dump(doc, fh, indent=1, default=lambda x: None)
 
     def _run_round(self, store, entropy, target, executor, jobs, progress):
         done = store.done()
