@@ -82,14 +82,22 @@ def test_report_is_self_contained(experiment):
     path = build_report(experiment)
     assert path == out / "report.html"
     _check_outputs(out)
-    # no static bounds file: no bounds section
-    assert "Static bound" not in path.read_text(encoding="utf-8")
+    # the experiment wrote its static bounds: the bound sits beside the simulated delivery
+    page = path.read_text(encoding="utf-8")
+    assert (out / "bounds.json").exists()
+    assert "Static bound vs simulated long-run delivery" in page
+    (out / "bounds.json").rename(out / "bounds.json.bak")
+    try:
+        assert "Static bound" not in build_report(experiment, figures=False).read_text(encoding="utf-8")
+    finally:
+        (out / "bounds.json.bak").rename(out / "bounds.json")
 
 
 def test_static_bounds_table(experiment, tmp_path):
     out = Path(experiment.out)
     doc = {"scenarios": {"baseline": {"bounds": {"EU": {"bound_t_yr": 1500.0}, "JP": {"bound_t_yr": 3000.0},
                                                  "all": {"bound_t_yr": 4500.0}}}}}
+    saved = (out / "bounds.json").read_text() if (out / "bounds.json").exists() else None
     (out / "bounds.json").write_text(json.dumps(doc))
     try:
         assert load_bounds(out) == {"baseline": {"EU": 1500.0, "JP": 3000.0, "all": 4500.0}}
@@ -97,7 +105,10 @@ def test_static_bounds_table(experiment, tmp_path):
         assert "Static bound vs simulated long-run delivery" in page
         assert "1,500" in page and "3,000" in page
     finally:
-        (out / "bounds.json").unlink()
+        if saved is None:
+            (out / "bounds.json").unlink()
+        else:
+            (out / "bounds.json").write_text(saved)
     (tmp_path / "bounds.json").write_text("not json")
     assert load_bounds(tmp_path) is None
     assert load_bounds(tmp_path / "nowhere") is None

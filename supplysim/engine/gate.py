@@ -38,6 +38,9 @@ class RuleRT:
         self.blocked_attempts = 0
         self._buf = None
         self._i = BLOCK
+        self._last_key = None
+        self._last_content = 0.0
+        self._last_comp = None    # keeps the cached composition alive, so its id stays unique
 
     # -- matching --------------------------------------------------------------------------
     def matches_lane(self, ln) -> bool:
@@ -95,7 +98,12 @@ class RuleRT:
         if not s.in_force(now):
             return False
         if ln.commodity not in s.commodities:
-            c = self.content(comp, ln.commodity)
+            key = (id(comp), ln.commodity)
+            if key == self._last_key:   # compositions are replaced, never changed in place
+                c = self._last_content
+            else:
+                c = self.content(comp, ln.commodity)
+                self._last_key, self._last_content, self._last_comp = key, c, comp
             if c <= 0 or c < s.threshold * (1 - 1e-9):   # mixing rounding must not slip under the threshold
                 return False
         for exporters, a, b in s.general_licences:

@@ -13,6 +13,9 @@ __all__ = ["NodeRT", "ORIGIN_STAGE"]
 
 INF = math.inf
 
+#: A plant near its stock target produces only batches of at least this share of a period's capacity.
+MIN_BATCH = 0.05
+
 #: The origin stage a facility's stage label stamps on its output (see ``materials.Layout``).
 ORIGIN_STAGE = {"mine": "mining", "source": "mining", "separation": "separation",
                 "metallisation": "metallisation", "alloying": "metallisation"}
@@ -59,6 +62,7 @@ class NodeRT:
         self._cap_lo = self._cap_hi = -1.0
         self._cap_v = 0.0
         self._last_cap = None
+        self.blocked_by_target = False
         self._levels = {c: ({k: v for k, (v, d) in p.levels.items()}
                             if not any(d for _, d in p.levels.values()) else None)
                         for c, p in spec.sourcing.items()}
@@ -460,8 +464,12 @@ class NodeRT:
                     per_main = self._co_per_main(c)
                     if per_main > 0 and owed / per_main > room:
                         room = owed / per_main
-        if room <= EPS:
+        if room <= EPS or room < MIN_BATCH * cap:
+            # at (or within a sliver of) the target: wait for next period's batch instead of
+            # topping up in crumbs every time a buyer draws from the stock
+            self.blocked_by_target = True
             return 0.0
+        self.blocked_by_target = False
         q = cap if cap < room else room
         r = self.spec.recipe
         if r is None:
@@ -567,7 +575,9 @@ class NodeRT:
                 continue
             if cap - self.made > EPS:
                 self.made += self.produce(cap - self.made, now)
-            if cap - self.made <= EPS * max(1.0, cap):
+            if cap - self.made <= EPS * max(1.0, cap) or self.blocked_by_target:
+                # capacity used, or stock at its target: the next batch is next period's
+                # (waking on every draw would make a trickle of tiny batches)
                 yield Timeout(env, (k + 1) * P - now)
             else:
                 self.waiting = env.event()
