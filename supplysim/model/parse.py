@@ -163,6 +163,13 @@ def _recipe(ck, raw, p, commodities):
         outs = ck.get(t, p, "outputs", F.mapping(F.list_of(F.choice(*ELEMENTS), nonempty=True)), {})
         if not outs:
             ck.error(p + ("outputs",), "expected a table of output commodity -> list of elements")
+        seen = {}
+        for c, els in outs.items():
+            for e in els:
+                if e in seen:
+                    ck.error(p + ("outputs", c), f"element {e} already goes to '{seen[e]}'; each element "
+                                                 "goes to one output")
+                seen.setdefault(e, c)
         return Recipe("split", yield_=ck.get(t, p, "recovery", _FRAC, 1.0), feed=feed,
                       outputs={k: tuple(v) for k, v in outs.items()})
     if "recovery" in t:
