@@ -118,7 +118,35 @@ def effective_capacities(model, date=None) -> tuple:
                     caps[t] *= d.factor
         elif d.kind == "lane_closure":
             closed.update(t for t in d.targets if t in model.lanes)
+    closed.update(banned_lanes(model, day))
     return caps, closed
+
+
+def banned_lanes(model, day) -> set:
+    """Lanes an export ban in force at ``day`` closes, judged on each commodity's nominal content.
+
+    Licences and quotas delay or ration flows but do not close a lane, so the
+    static bound keeps them open; extraterritorial bans depend on the origin of
+    material and are left to the simulation.
+    """
+    out = set()
+    for rule in getattr(model, "controls", ()):
+        if rule.mechanism != "ban" or rule.extraterritorial or not rule.in_force(day):
+            continue
+        for lid, ln in model.lanes.items():
+            src, dst = model.facilities.get(ln.src), model.facilities.get(ln.dst)
+            if src is None or dst is None or src.country != rule.issuer or dst.country == src.country:
+                continue
+            if rule.destinations is not None and dst.country not in rule.destinations:
+                continue
+            if dst.country in rule.except_destinations or dst.end_use not in rule.end_uses:
+                continue
+            content = src.output_content if (ln.commodity == src.output and src.output_content is not None) \
+                else model.commodities[ln.commodity].content
+            c = float(sum(content[i] for i in rule.element_idx))
+            if ln.commodity in rule.commodities or (c > 0 and c >= rule.threshold * (1 - 1e-9)):
+                out.add(lid)
+    return out
 
 
 def demand_at(model, did, date=None) -> float:
