@@ -305,3 +305,16 @@ def test_rare_earths_cn_ndpr_escalation_lowers_bounds():
         b0, b1 = capacity_bounds(m0, day), capacity_bounds(m1, day)
         for region in b0:
             assert b1[region]["bound_t_yr"] <= b0[region]["bound_t_yr"] * (1 + 1e-9), (day, region)
+
+
+def test_export_ban_closes_lanes_in_the_static_bound():
+    root = Path(__file__).resolve().parents[1] / "models" / "rare_earths"
+    if not (root / "scenarios" / "cn-us-embargo.toml").exists():
+        pytest.skip("default model scenario not present")
+    from supplysim.analysis import capacity_bounds
+    base = capacity_bounds(load_model(root), "2026-06-01")
+    ban = capacity_bounds(load_model(root, scenario="cn-us-embargo"), "2026-06-01")
+    assert ban["US"]["bound_t_yr"] < 0.2 * base["US"]["bound_t_yr"]
+    assert ban["EU"]["bound_t_yr"] == pytest.approx(base["EU"]["bound_t_yr"])
+    after = capacity_bounds(load_model(root, scenario="cn-us-embargo"), "2027-06-01")
+    assert after["US"]["bound_t_yr"] == pytest.approx(base["US"]["bound_t_yr"], rel=0.1)
