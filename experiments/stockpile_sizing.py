@@ -1,0 +1,114 @@
+"""How long does a strategic magnet stockpile let the US, the EU and Japan survive a severe cut?
+
+The shock: licences on NdPr oxide, NdFeB alloy and magnets to every non-China buyer for 12
+months from 2026-01-01 with approval 0.5, on a network without April 2025's licences
+(experiments/scenarios/ndpr-escalation-only.toml), so time to survive is counted from
+2026-01-01 on an unstressed network. (cn-us-embargo is no test for the US in this model:
+Japanese, Korean and Vietnamese makers replace China's magnets and the US never runs short.)
+
+Each size S (days of the region's 2024 magnet demand) adds, for each of the US, the EU and
+Japan, a government stockpile of finished magnets (stage "stockpile", no refill) with a lane
+to the region's buyer (7 days) that releases when the buyer's cover falls below 30 days, at
+up to 1.5 times the region's daily demand (supplysim/engine/responses.py). The overlays are
+written to OUT/scenarios/. Metric: tts_days[R] (days from 2026-01-01 to the region's first
+unmet demand, censored at the horizon), with paired differences against no stockpile
+(Bonferroni over the sizes), plus shortfall (backlog area, t-yr).
+
+    python experiments/stockpile_sizing.py                          # defaults: sizes 0 30 60 90, 6 reps, 4 years
+    python experiments/stockpile_sizing.py --sizes 0 30 60 90 120 180 --reps 30 --out runs/stockpile_sizing-full
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import _common as C
+
+NAME = "stockpile_sizing"
+SHOCK = C.SCENARIOS / "ndpr-escalation-only.toml"
+BUYERS = {"US": "buyer_us", "EU": "buyer_eu", "JP": "buyer_jp"}
+TRIGGER_DAYS, RELEASE_X, LEAD_DAYS = 30, 1.5, 7
+
+
+def region_demand_t_per_day():
+    from supplysim.model import load_model
+    m = load_model(C.MODEL)
+    out = {}
+    for d in m.demand.values():
+        out[d.region] = out.get(d.region, 0.0) + d.rate_per_day
+    return out
+
+
+def write_overlay(folder: Path, days: int, rate: dict) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    p = folder / f"stockpile-{days}d.toml"
+    base = os.path.relpath(SHOCK.resolve(), folder.resolve())
+    lines = [f"# Written by experiments/stockpile_sizing.py: {days} days of each region's 2024 magnet demand",
+             f'extends = "{base}"', "", "[scenario]", f'name = "stockpile-{days}d"',
+             f'description = "ndpr-escalation-only with a {days}-day strategic magnet stockpile in the US, EU and JP"',
+             ""]
+    for reg, buyer in BUYERS.items():
+        fid = f"stockpile_{reg.lower()}"
+        stock = days * rate[reg]
+        lines += [f"[facilities.{fid}]", f'name = "{reg} strategic magnet stockpile ({days} days)"',
+                  'stage = "stockpile"', f'country = "{reg}"', f'region = "{reg}"', 'output = "magnet"',
+                  f"initial_stock = {{magnet = {stock:.1f}}}",
+                  f"release = {{cover_below_days = {TRIGGER_DAYS}, max_t_per_day = {RELEASE_X * rate[reg]:.2f}}}",
+                  "", f"[lanes.{fid}-{buyer}]", f'from = "{fid}"', f'to = "{buyer}"', 'commodity = "magnet"',
+                  f"lead_time = {LEAD_DAYS}", ""]
+    p.write_text("\n".join(lines), encoding="utf-8")
+    return p
+
+
+def main(argv=None):
+    ap = C.parser(NAME, __doc__, reps=6, years=4)
+    ap.add_argument("--sizes", type=int, nargs="+", default=[0, 30, 60, 90], help="stockpile sizes in days of demand")
+    args = ap.parse_args(argv)
+    rate = region_demand_t_per_day()
+    sizes = sorted(set(args.sizes))
+    label = {}
+    for s in sizes:
+        f = SHOCK if s == 0 else write_overlay(Path(args.out) / "scenarios", s, rate)
+        label[C.rel(f)] = s
+    scen = list(label)
+    base = C.rel(SHOCK)
+    if base not in label:
+        scen.insert(0, base)
+        label[base] = 0
+    res = C.run(args, scen, base)
+    t = C.Table(res)
+    k = max(1, len(scen) - 1)
+    rows, drows, data = [], [], {"stockpile_t": {}, "levels": {}, "vs_none": {}, "demand_t_per_day": rate}
+    for reg in BUYERS:
+        for s in scen:
+            d = label[s]
+            tts = t.stat(s, f"tts_days[{reg}]")
+            cens = float((t.m(s)[f"tts_days[{reg}]"] >= _censor(res) - 0.5).mean())
+            sf = t.stat(s, f"shortfall_ty[{reg}]")
+            rows.append([reg, d, f"{d * rate[reg]:,.0f}", C.ci(tts), f"{cens:.0%}", C.ci(sf),
+                         C.ci(t.stat(s, f"fill_rate[{reg}]"), 3)])
+            data["stockpile_t"].setdefault(reg, {})[d] = d * rate[reg]
+            data["levels"].setdefault(reg, {})[d] = {"tts_days": C.clean(tts), "censored_share": cens,
+                                                     "shortfall_ty": C.clean(sf)}
+            if s != base:
+                dt = t.diff(base, s, f"tts_days[{reg}]", k)
+                ds = t.diff(base, s, f"shortfall_ty[{reg}]", k)
+                drows.append([reg, d, C.ci(dt, 0, True), f"{dt['mean'] / d:.2f}" if d else "",
+                              C.ci(ds, 0, True)])
+                data["vs_none"].setdefault(reg, {})[d] = {"tts_days": C.clean(dt), "shortfall_ty": C.clean(ds)}
+    text = (f"Time to survive from 2026-01-01 (days; censored at the horizon = {_censor(res):.0f} d) by stockpile size\n\n"
+            + C.markdown(["region", "days of demand", "stockpile t", "time to survive d", "censored",
+                          "shortfall t-yr", "fill rate"], rows)
+            + f"\n\nPaired differences against no stockpile (Bonferroni over {k}); days gained per day stocked\n\n"
+            + C.markdown(["region", "days of demand", "d time to survive d", "gain/day", "d shortfall t-yr"], drows))
+    C.finish(args, res, "Stockpile size against time to survive (US, EU, JP) under the NdPr escalation", text, data)
+    return 0
+
+
+def _censor(res):
+    """Time to survive when nothing runs short: horizon minus the shock's start (2026-01-01 = day 731)."""
+    return res.manifest["horizon_days"] - 731.0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
