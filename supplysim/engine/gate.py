@@ -17,7 +17,20 @@ from simpy.events import Timeout
 from ..random import BLOCK
 from .stock import EPS
 
-__all__ = ["Gate", "RuleRT"]
+__all__ = ["Gate", "RuleRT", "same_customs_area", "EU_MEMBERS"]
+
+
+#: Members of the European Union's customs union; ``EU`` stands for any of them.
+EU_MEMBERS = frozenset("AT BE BG HR CY CZ DK EE FI FR DE GR HU IE IT LV LT LU MT NL PL PT RO SK SI ES SE".split())
+
+
+def same_customs_area(a: str, b: str) -> bool:
+    """Whether a shipment from country ``a`` to ``b`` crosses no export border (EU counts as one)."""
+    if a == b:
+        return True
+    ea = a == "EU" or a in EU_MEMBERS
+    eb = b == "EU" or b in EU_MEMBERS
+    return ea and eb
 
 
 class RuleRT:
@@ -49,7 +62,7 @@ class RuleRT:
         if ln.sink is not None:
             return False
         a, b = ln.src.spec.country, ln.dst.spec.country
-        if a == b:
+        if same_customs_area(a, b):
             return False
         if s.extraterritorial:
             if a == s.issuer or b == s.issuer:
@@ -211,6 +224,14 @@ class Gate:
         """A dispatch starts: quota granted to lanes is shared among them from here."""
         for r in self.rules:
             r.quota_held = 0.0
+
+    def banned(self, ln, comp, now) -> bool:
+        """Whether a ban in force stops ``ln`` now (buyers then order elsewhere)."""
+        for r in ln.rules:
+            if r.spec.mechanism == "ban" and r.controls(ln, comp, now):
+                r.blocked_attempts += 1   # an order turned away counts as a blocked shipment
+                return True
+        return False
 
     def consume(self, ln, q):
         for r in ln.gated:

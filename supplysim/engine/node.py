@@ -337,6 +337,12 @@ class NodeRT:
 
     def place_order(self, c, q, pol):
         lanes = [ln for ln in self.in_lanes[c] if not ln.closed and ln.qualified and not ln.release]
+        if any(ln.rules for ln in lanes):
+            # a supplier stopped by a ban gets no orders while it lasts: they go to the others
+            now = self.sim.env.now
+            gate = self.sim.gate
+            open_ = [ln for ln in lanes if not (ln.rules and gate.banned(ln, ln.src.stocks[c].comp, now))]
+            lanes = open_ or lanes
         if not lanes:
             return
         sim = self.sim

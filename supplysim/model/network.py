@@ -200,6 +200,11 @@ def load_model(path, scenario=None, options=()) -> Model:
     nodes = {**facilities, **{k: v for k, v in buffers.items() if k not in facilities}}
     _check_references(ck, commodities, nodes, lanes, sinks, disruptions)
     for rule in controls:
+        if rule.basis == "value":
+            for cid, com in commodities.items():
+                if com.value_per_t is None and any(com.content[i] > 0 for i in rule.element_idx):
+                    ck.error(("commodities", cid, "value_per_t"),
+                             f"needed by controls.{rule.id} (basis 'value'): a value per t, found none")
         for exporters, _, _ in rule.general_licences:
             for e in exporters:
                 if e not in nodes:
