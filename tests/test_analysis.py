@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from supplysim.analysis import (ALL, betweenness, capacity_bounds, concentration, country_stress, hhi,
@@ -318,3 +319,27 @@ def test_export_ban_closes_lanes_in_the_static_bound():
     assert ban["EU"]["bound_t_yr"] == pytest.approx(base["EU"]["bound_t_yr"])
     after = capacity_bounds(load_model(root, scenario="cn-us-embargo"), "2027-06-01")
     assert after["US"]["bound_t_yr"] == pytest.approx(base["US"]["bound_t_yr"], rel=0.1)
+
+
+def _delivered_per_year(res, region):
+    labels, arr = res.series["delivered"]
+    cols = [j for j, s in enumerate(labels) if res.sinks[s]["region"] == region]
+    return arr[:, cols].sum(axis=1)
+
+
+@pytest.mark.parametrize("until", [730.0])
+def test_simulation_never_delivers_more_than_the_bound(diamond, until):
+    """The static bound checks the engine: no run delivers more than the network can carry."""
+    from supplysim import Simulation
+    bound = capacity_bounds(diamond)["EU"]["bound_t_yr"]
+    res = Simulation(diamond, seed=3).run(until=until)
+    per_month = _delivered_per_year(res, "EU")
+    # any 12 consecutive months deliver at most the yearly bound (plus the initial stock that was there)
+    yearly = np.convolve(per_month, np.ones(12), mode="valid")
+    assert yearly.max() <= bound + 1e-6
+    tut = load_model(Path(__file__).resolve().parents[1] / "models" / "examples" / "tutorial.toml")
+    b = capacity_bounds(tut)
+    r = Simulation(tut, seed=1).run(until=3 * 365.0)
+    total = sum(_delivered_per_year(r, reg).sum() for reg in ("EU", "JP"))
+    initial = sum(sum(f.initial_stock.get("magnet", 0.0) for f in tut.facilities.values()) for _ in [0])
+    assert total <= 3 * b[ALL]["bound_t_yr"] + initial + 1e-6
