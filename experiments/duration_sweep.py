@@ -10,7 +10,7 @@ replication (common random numbers), with the baseline (no controls; Bonferroni 
 cells). Output: a table and OUT/duration_heatmap.png (mean ex-China unmet demand, t, and
 shortfall, t-yr, per cell).
 
-    python experiments/duration_sweep.py                     # defaults: 3x3 grid, 3 reps, 4 years
+    python experiments/duration_sweep.py                     # defaults: 3x3 grid, 5 reps, 4 years
     python experiments/duration_sweep.py --months 1 3 6 12 18 --approval 0.1 0.25 0.5 0.75 0.9 --reps 20
 """
 from __future__ import annotations
@@ -73,7 +73,7 @@ def heatmap(path, months, probs, unmet, short):
 
 
 def main(argv=None):
-    ap = C.parser(NAME, __doc__, reps=3, years=4)
+    ap = C.parser(NAME, __doc__, reps=5, years=4)
     ap.add_argument("--months", type=int, nargs="+", default=[3, 6, 12], help="control durations (months)")
     ap.add_argument("--approval", type=float, nargs="+", default=[0.25, 0.5, 0.75],
                     help="civilian licence approval probabilities")
