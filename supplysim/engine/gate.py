@@ -195,6 +195,8 @@ class Gate:
             ln.rules = tuple(r for r in self.rules if r.matches_lane(ln))
             if ln.rules:
                 ln.src.gated_out = True
+                ln.dst.gated_in = True
+                ln.dst._levels = {c: None for c in ln.dst._levels}   # targets now depend on the rules
 
     def allow(self, ln, comp, req, now):
         """Tonnes of ``req`` the rules let ``ln`` ship now; remembers which rules acted."""
@@ -224,6 +226,19 @@ class Gate:
         """A dispatch starts: quota granted to lanes is shared among them from here."""
         for r in self.rules:
             r.quota_held = 0.0
+
+    def expected_delay(self, ln, comp, now) -> float:
+        """Mean review plus customs hold of the licence rules in force on ``ln`` (days).
+
+        Applications under several rules run side by side, so the longest counts.
+        """
+        d = 0.0
+        for r in ln.rules:
+            s = r.spec
+            if s.mechanism == "licence" and r.controls(ln, comp, now):
+                d = max(d, (s.review.mean if s.review is not None else 0.0) +
+                        (s.customs_hold.mean if s.customs_hold is not None else 0.0))
+        return d
 
     def banned(self, ln, comp, now) -> bool:
         """Whether a ban in force stops ``ln`` now (buyers then order elsewhere)."""

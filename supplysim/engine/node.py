@@ -49,6 +49,7 @@ class NodeRT:
                              for c, s in spec.sourcing.items()}
         self.pending = set()
         self.gated_out = False   # set when a rule can act on one of the node's lanes
+        self.gated_in = False    # set when a rule can act on a lane into the node
         self.unqualified = any(ln.qualification_days > 0 for ln in sim.model.lanes.values() if ln.dst == spec.id)
         self.waiting = None
         self.k = -1
@@ -276,13 +277,28 @@ class NodeRT:
             return fixed
         out = {}
         rate = None
+        extra = self.licence_days(pol.commodity, now) if self.gated_in else 0.0
         for name, (v, in_days) in pol.levels.items():
             if in_days:
                 if rate is None:
                     rate = self.rate(pol.commodity, now)
-                v = v * rate
+                # cover is planned over the lead time buyers expect: a licence review in force on
+                # their supply lengthens it by its mean delay, in proportion to the lanes' shares
+                v = (v + extra) * rate if name != "Q" else v * rate
             out[name] = v
         return out
+
+    def licence_days(self, c, now):
+        """Expected licence delay (days) on this buyer's supply of ``c``, weighted by lane shares."""
+        lanes = [ln for ln in self.in_lanes.get(c, ()) if not ln.release and ln.qualified and not ln.closed]
+        tot = sum(ln.share for ln in lanes)
+        if tot <= 0:
+            return 0.0
+        days = 0.0
+        for ln in lanes:
+            if ln.rules:
+                days += ln.share / tot * self.sim.gate.expected_delay(ln, ln.src.stocks[c].comp, now)
+        return days
 
     def touch(self, c):
         """The inventory position of ``c`` changed: review now (continuous) or at the next review time.

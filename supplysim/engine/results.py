@@ -98,8 +98,9 @@ def build_result(sim, until, wall_s) -> ReplicationResult:
         }
         sinks[sid] = d
         r = regions.setdefault(s.spec.region, {"demand_t": 0.0, "filled_t": 0.0, "lost_t": 0.0,
-                                               "backlog_end_t": 0.0, "tts_days": math.inf})
-        for k in ("demand_t", "filled_t", "lost_t", "backlog_end_t"):
+                                               "backlog_end_t": 0.0, "mean_backlog_t": 0.0,
+                                               "tts_days": math.inf})
+        for k in ("demand_t", "filled_t", "lost_t", "backlog_end_t", "mean_backlog_t"):
             r[k] += d[k]
         if not math.isnan(d["tts_days"]):
             r["tts_days"] = min(r["tts_days"], d["tts_days"])

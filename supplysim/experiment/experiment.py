@@ -316,8 +316,9 @@ class ExperimentResults:
         if not others:
             return {}
         ms = self.metrics(self.baseline)
-        metrics = metrics or [k for k in ms if k.startswith(("fill_rate", "unmet_demand_t", "tts_days",
-                                                            "nadir_fill_rate", "triangle_days", "recovery_months"))]
+        metrics = metrics or [k for k in ms if k.startswith(("fill_rate", "unmet_demand_t", "shortfall_t_yr",
+                                                            "tts_days", "nadir_fill_rate", "triangle_days",
+                                                            "recovery_months"))]
         rec = self.recovery()
         out = {}
         for s in others:
@@ -408,7 +409,7 @@ class ExperimentResults:
 
 
 _REGION_KPIS = {"fill_rate", "unmet_demand_t", "demand_t", "lost_t", "backlog_end_t", "tts_days", "nadir_fill_rate",
-                "triangle_days"}
+                "triangle_days", "shortfall_t_yr"}
 
 
 def _first_month_of_shortfall(fr, bfr):

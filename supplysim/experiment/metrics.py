@@ -72,6 +72,9 @@ def replication_metrics(res, t_disrupt=None) -> dict:
     for r, d in res.regions.items():
         for k in ("fill_rate", "unmet_demand_t", "demand_t", "lost_t", "backlog_end_t", "tts_days"):
             m[f"{k}[{r}]"] = float(d[k])
+        # shortfall: demand waiting for magnets, integrated over time (t x years); unlike unmet
+        # demand it keeps growing with the size and length of a backlog
+        m[f"shortfall_t_yr[{r}]"] = float(d["mean_backlog_t"]) * res.horizon_days / 365.0
         for stage, shares in d.get("origin_share", {}).items():
             for c, x in shares.items():
                 m[f"origin_{stage}[{r}:{c}]"] = x
