@@ -67,6 +67,12 @@ class NodeRT:
         self._levels = {c: ({k: v for k, (v, d) in p.levels.items()}
                             if not any(d for _, d in p.levels.values()) else None)
                         for c, p in spec.sourcing.items()}
+        # reorder point of fixed-level policies, for a quick exit from reviews
+        self._no_order_above = {}
+        for c, lv in self._levels.items():
+            pol = spec.sourcing[c].policy
+            if lv is not None and pol in ("sS", "rQ", "base_stock"):
+                self._no_order_above[c] = lv["s"] if pol == "sS" else lv["r"] if pol == "rQ" else lv["S"]
         self.schedule = spec.capacity
         self.release_lanes = {}    # commodity -> lanes from release stockpiles
         self.led_q = 0.0           # production since the ledger vectors last changed
@@ -331,10 +337,13 @@ class NodeRT:
         with it by the split rule, so a supplier that cannot deliver does not
         hold the buyer's orders hostage: its share moves to the others.
         """
+        pos = self.stocks[c].qty + self.inbound[c] - self.open_out[c]
+        floor = self._no_order_above.get(c)
+        if floor is not None and pos > floor:
+            return   # fixed levels: nothing to order while the position is above the reorder point
         pol = self.sourcing[c]
         if pol.policy == "none":
             return
-        pos = self.stocks[c].qty + self.inbound[c] - self.open_out[c]
         levels = self.levels(pol, self.sim.env.now)
         q = order_quantity(pol.policy, pos, levels)
         if q <= EPS:

@@ -80,15 +80,19 @@ class SinkRT:
         if dt == 0:
             yield from self._run_process()
             return
+        arrive = self.arrive
+        subs = self.subs
         while True:
-            if self._i >= len(self._buf):
-                self._refill(env.now, dt)
-            d = self._buf[self._i]
-            self._i += 1
-            if self.subs:
-                d *= substitution_factor(self.subs, env.now)
+            i = self._i
+            if i >= len(self._buf):
+                self._refill(env._now, dt)
+                i = 0
+            d = self._buf[i]
+            self._i = i + 1
+            if subs:
+                d *= substitution_factor(subs, env._now)
             if d > 0:
-                self.arrive(d, env.now)
+                arrive(d, env._now)
             yield Timeout(env, dt)
 
     def _run_process(self):
