@@ -63,6 +63,7 @@ class NodeRT:
         self._cap_lo = self._cap_hi = -1.0
         self._cap_v = 0.0
         self._last_cap = None
+        self._period_cap = 0.0
         self.blocked_by_target = False
         self._levels = {c: ({k: v for k, (v, d) in p.levels.items()}
                             if not any(d for _, d in p.levels.values()) else None)
@@ -515,8 +516,8 @@ class NodeRT:
                 lim = st.qty / n
                 if lim < q:
                     q = lim
-            if q <= EPS:
-                return 0.0
+            if q <= EPS or (self.made > EPS and q < MIN_BATCH * self._period_cap):
+                return 0.0   # short of inputs after this period's batch: wait for more, not crumbs
             key = tuple(st.comp for st, _, _ in self.need)
             if self._key is None or any(a is not b for a, b in zip(key, self._key)):
                 out_comp, co, loss, add = self._fixed_vectors()
@@ -541,7 +542,7 @@ class NodeRT:
             fq = feed.qty
             if main > 0:
                 fq = min(fq, q / main)
-            if fq <= EPS:
+            if fq <= EPS or (self.made > EPS and fq * main < MIN_BATCH * self._period_cap):
                 return 0.0
             feed.take(fq, now)
             self.led_q += fq
@@ -605,6 +606,7 @@ class NodeRT:
                     yield Timeout(env, nxt - now)
                 continue
             if cap - self.made > EPS:
+                self._period_cap = cap
                 self.made += self.produce(cap - self.made, now)
             if cap - self.made <= EPS * max(1.0, cap) or self.blocked_by_target:
                 # capacity used, or stock at its target: the next batch is next period's
