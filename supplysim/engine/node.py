@@ -235,7 +235,7 @@ class NodeRT:
         sim = self.sim
         c = ln.commodity
         if self.unlimited:
-            self.led_q_unlimited(q, st)
+            sim.ledger.sourced += q * st.comp   # an unlimited source brings material into being
         else:
             st.take(q, now)
         if ln.sink is not None:
@@ -261,9 +261,6 @@ class NodeRT:
             ev = Timeout(sim.env, lt, (ln, q, st.comp))
             ev.callbacks.append(sim.arrive)
             sim.in_flight.add(ev)
-
-    def led_q_unlimited(self, q, st):
-        self.sim.ledger.sourced += q * st.comp
 
     def receive(self, ln, q, comp, now):
         """A shipment arrives."""
