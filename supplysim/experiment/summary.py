@@ -19,6 +19,18 @@ def _ci(values):
             for k, v in s.items() if k in ("mean", "ci_low", "ci_high", "n", "half_width", "p05", "p50", "p95")}
 
 
+def _flatten(d, prefix=""):
+    """Numbers of a nested dict as ``a.b.c`` keys (origin shares: ``origin_share.mining.CN``)."""
+    out = {}
+    for k, v in d.items():
+        key = f"{prefix}{k}"
+        if isinstance(v, dict):
+            out.update(_flatten(v, key + "."))
+        elif isinstance(v, (int, float)):
+            out[key] = float(v)
+    return out
+
+
 def summarize(results) -> dict:
     """Per-scenario KPI and region summaries (mean and 95% interval)."""
     by = {}
@@ -30,8 +42,9 @@ def summarize(results) -> dict:
         kpis = {k: _ci([r.kpis[k] for r in rs]) for k in rs[0].kpis if k != "wall_s"}
         regions = {}
         for reg in rs[0].regions:
-            regions[reg] = {k: _ci([r.regions[reg][k] for r in rs]) for k, v in rs[0].regions[reg].items()
-                            if isinstance(v, (int, float))}
+            flat = [_flatten(r.regions.get(reg, {})) for r in rs]
+            keys = sorted({k for f in flat for k in f})
+            regions[reg] = {k: _ci([f.get(k, 0.0) for f in flat]) for k in keys}
         out[name] = {"kpis": kpis, "regions": regions, "replications": len(rs)}
     return out
 
