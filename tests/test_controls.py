@@ -712,3 +712,27 @@ def test_baseline_and_scenario_share_demand_draws(write_model):
         assert scen.lanes["cn-us"]["shipped_t"] != base.lanes["cn-us"]["shipped_t"]
     other = Simulation(load_model(path), seed=SEED, replication=2).run(until=365.0)
     assert not np.array_equal(other.series["demand"][1], db)
+
+
+def test_eu_member_states_form_one_customs_area():
+    from supplysim.engine.gate import same_customs_area
+    assert same_customs_area("DE", "EU") and same_customs_area("EE", "FR") and same_customs_area("EU", "EU")
+    assert not same_customs_area("DE", "US") and not same_customs_area("EU", "GB")
+    assert not same_customs_area("VN", "ROW")
+
+
+def test_value_basis_rule_needs_commodity_values(write_model):
+    from supplysim.model import ModelError
+    path = _model(write_model, """
+    [controls.by_value]
+    issuer = "CN"
+    mechanism = "licence"
+    elements = ["Dy"]
+    basis = "value"
+    element_value_per_t = {Dy = 300000}
+    threshold = 0.001
+    """)
+    with pytest.raises(ModelError) as err:
+        load_model(path)
+    probs = [p for p in err.value.problems if p.path.endswith("value_per_t")]
+    assert probs and all("by_value" in p.message for p in probs)
