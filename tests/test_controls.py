@@ -736,3 +736,73 @@ def test_value_basis_rule_needs_commodity_values(write_model):
         load_model(path)
     probs = [p for p in err.value.problems if p.path.endswith("value_per_t")]
     assert probs and all("by_value" in p.message for p in probs)
+
+
+MIXED_END_USE = """
+[model]
+start = 2024-01-01
+
+[commodities.magnet]
+content = {NdPr = 0.3, Dy = 0.01}
+
+[facilities.cn_mag]
+stage = "magnet"
+country = "CN"
+output = "magnet"
+capacity = 100000
+initial_stock = {magnet = 500}
+
+[facilities.buyer_us]
+stage = "buyer"
+country = "US"
+output = "magnet"
+initial_stock = {magnet = 50}
+sourcing.magnet = {policy = "base_stock", target_days = 20}
+
+[lanes.cn-us]
+from = "cn_mag"
+to = "buyer_us"
+commodity = "magnet"
+lead_time = 5
+
+[demand.us_civil]
+region = "US"
+commodity = "magnet"
+rate_per_day = 6
+variability = "none"
+at = "buyer_us"
+
+[demand.us_defence]
+region = "US"
+end_use = "defence"
+commodity = "magnet"
+rate_per_day = 4
+variability = "none"
+at = "buyer_us"
+
+[controls.lic]
+issuer = "CN"
+mechanism = "licence"
+elements = ["Dy"]
+review_days = 3
+approval = [{from = 2024-01-01, prob = 1.0}]
+defence_approval = 0.0
+"""
+
+
+def test_defence_demand_at_a_civil_buyer_lowers_the_approval_odds(write_model):
+    """A buyer serving 60% civil and 40% defence demand gets ~60% of its applications approved."""
+    from supplysim.experiment.stats import wilson
+    sim = Simulation(load_model(write_model(MIXED_END_USE)), seed=SEED)
+    res = sim.run(until=730.0)
+    c = res.controls["lic"]
+    k = c["approved"]
+    decided = c["approved"] + c["refused"]
+    assert decided > 100
+    lo, hi = wilson(k, decided, level=0.999)
+    assert lo <= 0.6 <= hi
+    # a defence-only rule reaches the mixed buyer too
+    only_def = MIXED_END_USE.replace('mechanism = "licence"', 'mechanism = "ban"\nend_use = ["defence"]').replace(
+        "review_days = 3\napproval = [{from = 2024-01-01, prob = 1.0}]\ndefence_approval = 0.0\n", "")
+    r2 = Simulation(load_model(write_model(only_def, "defence_ban.toml")), seed=SEED).run(until=60.0)
+    assert r2.controls["lic"]["ban_blocks"] > 0

@@ -33,6 +33,16 @@ def same_customs_area(a: str, b: str) -> bool:
     return ea and eb
 
 
+def defence_share(node) -> float:
+    """Share of defence end use in the demand a node serves directly (0 for most nodes)."""
+    ds = getattr(node, "_defence_share", None)
+    if ds is None:
+        tot = sum(sk.spec.rate_per_day for sk in node.sinks)
+        de = sum(sk.spec.rate_per_day for sk in node.sinks if sk.spec.end_use == "defence")
+        ds = node._defence_share = de / tot if tot > 0 else 0.0
+    return ds
+
+
 class RuleRT:
     """One export-control rule at run time, with its own random stream (rule R4)."""
 
@@ -73,7 +83,10 @@ class RuleRT:
             return False
         if b in s.except_destinations:
             return False
-        return ln.dst.spec.end_use in s.end_uses
+        if ln.dst.spec.end_use in s.end_uses:
+            return True
+        # a civil buyer that also serves defence demand is in reach of a defence-only rule
+        return "defence" in s.end_uses and defence_share(ln.dst) > 0
 
     def content(self, comp, commodity) -> float:
         """Controlled content per tonne of a shipment (issuer-origin for extraterritorial rules)."""
@@ -172,7 +185,13 @@ class RuleRT:
     def _decide(self, ev):
         ln, q, t_app, u = ev._value
         now = self.sim.env.now
-        p = self.spec.approval_probability(now, ln.dst.spec.country, ln.dst.spec.end_use)
+        spec, dst = self.spec, ln.dst
+        p = spec.approval_probability(now, dst.spec.country, dst.spec.end_use)
+        ds = defence_share(dst) if dst.spec.end_use != "defence" else 0.0
+        if ds > 0:
+            # an application for a buyer serving civil and defence demand: each part is judged
+            # by its own odds, so the approval chance is their mix by the buyer's demand
+            p = (1 - ds) * p + ds * spec.approval_probability(now, dst.spec.country, "defence")
         ok = u < p
         self.pending[ln.id] -= q
         if ok:

@@ -114,9 +114,6 @@ class Simulation:
             src.out_lanes.setdefault(ls.commodity, []).append(ln)
             dst.in_lanes.setdefault(ls.commodity, []).append(ln)
             self.lanes[lid] = ln
-        from .gate import Gate
-        self.gate = Gate(self, m.controls, self._stream)
-        self.gate.attach(self.lanes.values())
         for n in self.nodes.values():
             if n.spec.recipe is not None or n.spec.is_source:
                 n.prepare()
@@ -135,6 +132,10 @@ class Simulation:
             node.out_lanes.setdefault(s.commodity, []).append(ln)
             node.sinks.append(sink)
             self.sinks[sid] = sink
+        from .gate import Gate
+        # after the sinks: a rule's reach and odds depend on the end uses a buyer serves
+        self.gate = Gate(self, m.controls, self._stream)
+        self.gate.attach(self.lanes.values())
         env = self.env
         for ln in self.lanes.values():
             q = ln.spec.in_transit
