@@ -217,6 +217,7 @@ class Gate:
                 ln.dst.gated_in = True
                 ln.dst._levels = {c: None for c in ln.dst._levels}   # targets now depend on the rules
                 ln.dst._no_order_above = {}
+                ln.dst.quick_floor = {}
 
     def allow(self, ln, comp, req, now):
         """Tonnes of ``req`` the rules let ``ln`` ship now; remembers which rules acted."""

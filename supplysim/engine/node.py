@@ -74,6 +74,10 @@ class NodeRT:
             pol = spec.sourcing[c].policy
             if lv is not None and pol in ("sS", "rQ", "base_stock"):
                 self._no_order_above[c] = lv["s"] if pol == "sS" else lv["r"] if pol == "rQ" else lv["S"]
+        # continuously reviewed commodities with a fixed reorder point and no release lanes: a sink
+        # can skip the review call while the position stays above the point
+        self.quick_floor = {c: f for c, f in self._no_order_above.items()
+                            if self.review_every.get(c) == 0}
         self.schedule = spec.capacity
         self.release_lanes = {}    # commodity -> lanes from release stockpiles
         self.led_q = 0.0           # production since the ledger vectors last changed

@@ -170,6 +170,7 @@ class Simulation:
             if ln.src.spec.release is not None:
                 ln.release = True
                 ln.dst.release_lanes.setdefault(ln.commodity, []).append(ln)
+                ln.dst.quick_floor.pop(ln.commodity, None)   # its buyer checks releases on every change
                 cap = ln.src.spec.release[1]
                 if cap is not None:
                     ln.cap_pp = cap * self.period

@@ -126,9 +126,13 @@ class SinkRT:
         node = self.node
         c = ln.commodity
         st = self.stock
-        if not node.open_out[c] and st.qty >= d and not node.unlimited:
+        q0 = st.qty
+        if q0 >= d and not node.open_out[c] and not node.unlimited:
             # nobody else is owed this stock: serve straight from it (the common case)
-            st.take(d, now)
+            st.area += q0 * (now - st.t_last)
+            st.t_last = now
+            st.qty = q0 - d
+            st.outflow += d
             st.sink_q += d
             self.delivered += d
             self.delivered_m += d
@@ -136,7 +140,9 @@ class SinkRT:
             self.filled_m += d
             ln.shipped += d
             ln.shipped_m += d
-            node.touch(c)
+            floor = node.quick_floor.get(c)
+            if floor is None or q0 - d + node.inbound[c] - node.open_out[c] <= floor:
+                node.touch(c)   # the position may call for an order (a fixed reorder point says not)
             if node.waiting is not None and c == node.out:
                 node.wake()
             return
