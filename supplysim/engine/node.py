@@ -487,7 +487,9 @@ class NodeRT:
 
     def produce(self, cap, now):
         """Produce up to ``cap`` (main output units) now; return the quantity."""
-        room = self.target(now) + self.open_out[self.out] - self.out_stock.qty - self.wip
+        ts = self.spec.target_stock
+        target = ts if ts is not None else self.spec.target_cover_days * self.cap_per_day(now)
+        room = target + self.open_out[self.out] - self.out_stock.qty - self.wip
         if self.co_stocks:
             # a co-product owed to buyers keeps the plant running as long as it takes to make
             # it (separators run for Dy and Tb), in units of the main output
@@ -585,13 +587,14 @@ class NodeRT:
         """Production process: one batch per period while capacity, inputs and demand allow."""
         env = self.sim.env
         P = self.sim.period
+        cap_per_day, produce = self.cap_per_day, self.produce
         while True:
-            now = env.now
+            now = env._now
             k = int(now // P)
             if k != self.k:
                 self.k = k
                 self.made = 0.0
-            cap = self.cap_per_day(now) * P
+            cap = cap_per_day(now) * P
             if cap != self._last_cap:
                 # inputs sized in days of cover follow capacity; a plant starting up orders its inputs
                 self._last_cap = cap
@@ -608,7 +611,7 @@ class NodeRT:
                 continue
             if cap - self.made > EPS:
                 self._period_cap = cap
-                self.made += self.produce(cap - self.made, now)
+                self.made += produce(cap - self.made, now)
             if cap - self.made <= EPS * max(1.0, cap) or self.blocked_by_target:
                 # capacity used, or stock at its target: the next batch is next period's
                 # (waking on every draw would make a trickle of tiny batches)
