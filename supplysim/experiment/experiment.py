@@ -28,6 +28,7 @@ from ..model import load_model
 from ..random import as_entropy
 from .executors import describe_executor, execute
 from .metrics import recovery_months, replication_metrics, replication_series
+from .runner import cached_model
 from .sketch import Moments, QuantileSketch
 from .stats import mean_ci, paired
 from .store import Store
@@ -50,19 +51,10 @@ class ExperimentTask:
     check: bool = True
 
 
-_MODELS = {}
-
-
-def _model(path, scenario, options):
-    key = (path, scenario, options)
-    if key not in _MODELS:
-        _MODELS[key] = load_model(path, scenario=None if scenario == "baseline" else scenario, options=options)
-    return _MODELS[key]
-
-
 def run_experiment_task(task: ExperimentTask):
     """Run one replication and return what the store keeps (small, picklable)."""
-    model = _model(task.model_path, task.scenario, tuple(task.options))
+    model = cached_model(task.model_path, None if task.scenario == "baseline" else task.scenario,
+                         tuple(task.options))
     sim = Simulation(model, seed=task.entropy, replication=task.replication, check=task.check)
     res = sim.run(until=task.until)
     return (task.scenario, task.replication, replication_metrics(res, sim.t_disrupt), replication_series(res),

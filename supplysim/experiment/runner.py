@@ -7,13 +7,12 @@ workers cannot change any number.
 """
 from __future__ import annotations
 
-import concurrent.futures as cf
 import functools
-import multiprocessing as mp
 from dataclasses import dataclass
 
 from ..engine import Simulation
 from ..model import load_model
+from .executors import execute
 
 __all__ = ["Task", "run_task", "run_replications"]
 
@@ -32,14 +31,19 @@ class Task:
 
 
 @functools.lru_cache(maxsize=16)
-def _model(path, scenario, options):
+def cached_model(path, scenario, options):
+    """A loaded model, kept per worker process so replications do not parse files again."""
     return load_model(path, scenario=scenario, options=options)
 
 
 def run_task(task: Task):
     """Run one replication (in this process) and return its result."""
-    model = _model(task.model_path, task.scenario, tuple(task.options))
+    model = cached_model(task.model_path, task.scenario, tuple(task.options))
     return Simulation(model, seed=task.entropy, replication=task.replication, check=task.check).run(until=task.until)
+
+
+def _task_and_result(task: Task):
+    return task, run_task(task)
 
 
 def run_replications(tasks, jobs=1, progress=None):
@@ -49,28 +53,11 @@ def run_replications(tasks, jobs=1, progress=None):
     ----------
     tasks : list of Task
     jobs : int
-        1 runs in this process; more uses a process pool (spawn context).
+        1 runs in this process; more uses a process pool (see :func:`.executors.execute`).
     progress : callable, optional
         Called once per finished replication.
     """
-    tasks = list(tasks)
-    if jobs <= 1 or len(tasks) <= 1:
-        for t in tasks:
-            r = run_task(t)
-            if progress:
-                progress()
-            yield t, r
-        return
-    ctx = mp.get_context("spawn")
-    with cf.ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as ex:
-        futs = {ex.submit(run_task, t): t for t in tasks}
-        try:
-            for f in cf.as_completed(futs):
-                r = f.result()
-                if progress:
-                    progress()
-                yield futs[f], r
-        except BaseException:
-            for f in futs:
-                f.cancel()
-            raise
+    for pair in execute(_task_and_result, tasks, None, jobs):
+        if progress:
+            progress()
+        yield pair

@@ -18,7 +18,7 @@ from statistics import NormalDist
 
 import numpy as np
 
-__all__ = ["t_cdf", "t_quantile", "mean_ci", "wilson", "paired", "describe"]
+__all__ = ["t_cdf", "t_quantile", "mean_ci", "wilson", "paired"]
 
 
 def t_cdf(t: float, df: int) -> float:
@@ -84,11 +84,6 @@ def mean_ci(x, level=0.95) -> dict:
     q = np.quantile(a, [0.05, 0.5, 0.95])
     return {"mean": m, "ci_low": m - h, "ci_high": m + h, "half_width": h, "n": n,
             "p05": float(q[0]), "p50": float(q[1]), "p95": float(q[2])}
-
-
-def describe(x, level=0.95) -> dict:
-    """Alias of :func:`mean_ci` kept for readability in reports."""
-    return mean_ci(x, level)
 
 
 def wilson(k: int, n: int, level=0.95) -> tuple:
