@@ -54,8 +54,11 @@ def machine() -> dict:
 
 
 def write_json(name: str, data: dict) -> Path:
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    p = RESULTS / name
+    """Write ``data`` to ``name``: a bare file name goes to benchmarks/results/, a path is used as given."""
+    p = Path(name)
+    if p.parent == Path("."):
+        p = RESULTS / name
+    p.parent.mkdir(parents=True, exist_ok=True)
     p.write_text(json.dumps(data, indent=2, sort_keys=False) + "\n", encoding="utf-8")
     return p
 
@@ -67,3 +70,9 @@ def table(rows, headers) -> str:
     line = lambda r: "| " + " | ".join(c.ljust(w[i]) for i, c in enumerate(r)) + " |"  # noqa: E731
     sep = "|" + "|".join("-" * (x + 2) for x in w) + "|"
     return "\n".join([line(cells[0]), sep] + [line(r) for r in cells[1:]])
+
+
+def shown(p: Path) -> str:
+    """``p`` relative to the project when it lies inside it, else as given."""
+    p = Path(p).resolve()
+    return str(p.relative_to(ROOT)) if p.is_relative_to(ROOT) else str(p)

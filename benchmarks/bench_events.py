@@ -31,7 +31,7 @@ import simpy
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import BENCH, ROOT, events_processed, machine, summary, table, write_json  # noqa: E402
+from _common import shown, BENCH, ROOT, events_processed, machine, summary, table, write_json  # noqa: E402
 
 
 def count_steps(env):
@@ -165,7 +165,7 @@ def main(argv=None):
     print(f"\n## events per second ({a.reps} timed runs each; supplysim runs {a.days:g} days)\n")
     print(table(rows, ["case", "events/run", "s/run median", "events/s", "x ceiling (100 proc)", "µs/event"]))
     p = write_json(a.out, out)
-    print(f"\nwrote {p.relative_to(ROOT)}")
+    print(f"\nwrote {shown(p)}")
 
 
 if __name__ == "__main__":

@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import ROOT, machine, write_json  # noqa: E402
+from _common import shown, ROOT, machine, write_json  # noqa: E402
 
 SCENARIOS = ["baseline", "cn-2010-quota", "cn-2025-04-licensing", "cn-us-embargo"]
 
@@ -160,7 +160,7 @@ def main(argv=None):
     print("| measurement | result |\n|---|---|")
     for r in rows:
         print(f"| {r[0]} | {r[1]} |")
-    print(f"\nwritten {p.relative_to(ROOT)}")
+    print(f"\nwritten {shown(p)}")
     return 0
 
 

@@ -31,7 +31,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import simpy_baseline  # noqa: E402
-from _common import BENCH, ROOT, events_processed, machine, summary, table, write_json  # noqa: E402
+from _common import shown, BENCH, ROOT, events_processed, machine, summary, table, write_json  # noqa: E402
 
 MODEL = BENCH / "models" / "peer_network.toml"
 OVERLAY = BENCH / "models" / "peer_export_ban.toml"
@@ -141,7 +141,7 @@ def main(argv=None):
         for k, v in ratios.items():
             print(f"  {k}: {v:.2f}x (medians)")
     p = write_json(a.out, out)
-    print(f"\nwrote {p.relative_to(ROOT)}")
+    print(f"\nwrote {shown(p)}")
 
 
 if __name__ == "__main__":

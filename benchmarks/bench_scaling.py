@@ -42,7 +42,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import ROOT, events_processed, machine, summary, table, write_json  # noqa: E402
+from _common import shown, ROOT, events_processed, machine, summary, table, write_json  # noqa: E402
 
 RATE = 400.0          # t/yr of magnets per buyer
 
@@ -225,7 +225,7 @@ def main(argv=None):
                          f"{g['loglog_exponent']:.3f}"])
     print(table(rows, ["x", "y", "slope b", "intercept a", "R^2", "log-log exponent"]))
     p = write_json(a.out, out)
-    print(f"\nwrote {p.relative_to(ROOT)}")
+    print(f"\nwrote {shown(p)}")
 
 
 if __name__ == "__main__":

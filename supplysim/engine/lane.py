@@ -13,7 +13,7 @@ class LaneRT:
     """
 
     __slots__ = ("spec", "id", "src", "dst", "sink", "commodity", "open", "cap_pp", "used", "k",
-                 "shipped", "shipped_m", "in_transit", "closed", "extra_days", "share", "priority", "cost",
+                 "shipped", "in_transit", "closed", "extra_days", "share", "priority", "cost",
                  "_buf", "_i", "_rng", "_lt", "const", "index", "rules", "gated", "release", "qualified",
                  "qualifying")
 
@@ -30,7 +30,6 @@ class LaneRT:
         self.used = 0.0
         self.k = -1
         self.shipped = 0.0
-        self.shipped_m = 0.0
         self.in_transit = 0.0
         self.closed = False
         self.extra_days = 0.0

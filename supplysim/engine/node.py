@@ -56,7 +56,6 @@ class NodeRT:
         self.made = 0.0
         self.wip = 0.0
         self.produced = 0.0
-        self.produced_m = 0.0
         self.orders = 0
         self.retry = set()
         self.windows = []          # (start, end, factor) capacity outages
@@ -237,26 +236,25 @@ class NodeRT:
 
     def _ship(self, ln, q, st, now):
         sim = self.sim
-        c = ln.commodity
         if self.unlimited:
             sim.ledger.sourced += q * st.comp   # an unlimited source brings material into being
         else:
             st.take(q, now)
-        if ln.sink is not None:
-            ln.sink.touch(now)  # close the backlog interval before the backlog falls
         ln.open -= q
-        self.open_out[c] -= q
+        self.open_out[ln.commodity] -= q
+        sink = ln.sink
+        if sink is not None:
+            # the backlog interval closes before the backlog falls (``open`` fell just above)
+            sink.area += (ln.open + q) * (now - sink.t_last)
+            sink.t_last = now
+            st.sink_q += q
+            sink.delivered += q
+            return
         ln.shipped += q
-        ln.shipped_m += q
         ln.used += q
         if ln.gated:
             sim.gate.consume(ln, q)
         sim.cost_transport += q * ln.cost
-        if ln.sink is not None:
-            st.sink_q += q
-            ln.sink.delivered += q
-            ln.sink.delivered_m += q
-            return
         ln.in_transit += q
         lt = ln.lead_time() + ln.extra_days
         if lt <= 0:
@@ -574,7 +572,6 @@ class NodeRT:
         if q > 0:
             self.out_stock.add(q, comp, now)
             self.produced += q
-            self.produced_m += q
         for st, x, v, _ in cos:
             st.add(x, v, now)
         if self.open_out[self.out] > EPS:

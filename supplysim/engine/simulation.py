@@ -6,10 +6,10 @@ import time
 
 import numpy as np
 import simpy
-from simpy.events import URGENT, Event
 
 from ..materials import ELEMENTS, Layout
 from ..random import as_entropy, stream
+from .events import FIRST, Urgent
 from .lane import LaneRT
 from .node import NodeRT
 from .results import ReplicationResult, build_result
@@ -21,22 +21,6 @@ __all__ = ["Simulation", "InvariantError"]
 
 class InvariantError(AssertionError):
     """A verification invariant (rule V1) failed during a run."""
-
-
-#: Month-end snapshots come before anything else at the same instant, so a month's
-#: records hold exactly what happened before its end.
-FIRST = URGENT - 1
-
-
-class _Urgent(Event):
-    """A timeout processed before ordinary events at the same time (reviews come first)."""
-
-    def __init__(self, env, delay, priority=URGENT):
-        self.env = env
-        self.callbacks = []
-        self._value = None
-        self._ok = True
-        env.schedule(self, priority, delay)
 
 
 class Simulation:
@@ -152,7 +136,7 @@ class Simulation:
             if n.spec.recipe is not None or n.spec.is_source and not n.unlimited:
                 env.process(n.run())
         for s in self.sinks.values():
-            env.process(s.run())
+            s.start()
         for d in m.disruptions:
             if d.kind in ("lane_closure", "lane_delay"):
                 env.process(self._lane_disruption(d))
@@ -184,7 +168,7 @@ class Simulation:
     # -- processes ------------------------------------------------------------------------------------
     def wake_all_at(self, delay):
         """After ``delay`` days, let every node ship what it owes (a rule or quota period changed)."""
-        ev = _Urgent(self.env, max(delay, 0.0))
+        ev = Urgent(self.env, max(delay, 0.0))
         ev.callbacks.append(self._wake_all)
 
     def _wake_all(self, ev):
@@ -195,14 +179,14 @@ class Simulation:
 
     def at_review(self, delay, node, c):
         """Schedule ``node``'s review of ``c`` after ``delay`` days, before other events then."""
-        ev = _Urgent(self.env, delay)
+        ev = Urgent(self.env, delay)
         ev._value = (node, c)
         ev.callbacks.append(_do_review)
 
     def _lane_disruption(self, d):
         # urgent, so a window [start, end) acts before reviews and shipments at its boundaries
         env = self.env
-        yield _Urgent(env, max(d.start, 0.0))
+        yield Urgent(env, max(d.start, 0.0))
         lanes = [self.lanes[t] for t in d.targets]
         for ln in lanes:
             if d.kind == "lane_delay":
@@ -217,7 +201,7 @@ class Simulation:
                 ln.dst.touch(ln.commodity)
         if math.isinf(d.end):
             return
-        yield _Urgent(env, d.end - env.now)
+        yield Urgent(env, d.end - env.now)
         for ln in lanes:
             if d.kind == "lane_delay":
                 ln.extra_days -= d.extra_days
@@ -245,28 +229,23 @@ class Simulation:
         for b in bounds:
             if b < self.env.now:
                 continue   # the environment was stepped by hand past this month end
-            yield _Urgent(self.env, b - self.env.now, FIRST)
+            yield Urgent(self.env, b - self.env.now, FIRST)
             self._snapshot()
             if self.check:
                 self.check_invariants()
 
     def _snapshot(self):
-        rec = self._rec
-        rec["demand"].append([s.demand_m for s in self._sink_list])
-        rec["filled"].append([s.filled_m for s in self._sink_list])
-        rec["lost"].append([s.lost_m for s in self._sink_list])
-        rec["delivered"].append([s.delivered_m for s in self._sink_list])
-        rec["backlog"].append([s.lane.open for s in self._sink_list])
-        rec["production"].append([n.produced_m for n in self._node_list])
-        rec["stock"].append([n.stocks[n.spec.output].qty if n.spec.output in n.stocks else 0.0
-                             for n in self._node_list])
-        rec["shipped"].append([ln.shipped_m for ln in self._lane_list])
-        for s in self._sink_list:
-            s.demand_m = s.filled_m = s.lost_m = s.delivered_m = 0.0
-        for n in self._node_list:
-            n.produced_m = 0.0
-        for ln in self._lane_list:
-            ln.shipped_m = 0.0
+        # flows are running totals; a month's record is the change since the last month end
+        rec, last = self._rec, self._last
+        sinks, nodes, lanes = self._sink_list, self._node_list, self._lane_list
+        for key, cur in (("demand", [s.demand for s in sinks]), ("filled", [s.filled for s in sinks]),
+                         ("lost", [s.lost for s in sinks]), ("delivered", [s.delivered for s in sinks]),
+                         ("production", [n.produced for n in nodes]), ("shipped", [ln.shipped for ln in lanes])):
+            prev = last[key]
+            rec[key].append([a - b for a, b in zip(cur, prev)])
+            last[key] = cur
+        rec["backlog"].append([s.lane.open for s in sinks])
+        rec["stock"].append([n.stocks[n.spec.output].qty if n.spec.output in n.stocks else 0.0 for n in nodes])
 
     # -- invariants (rule V1) ----------------------------------------------------------------------
     def balance(self):
@@ -325,11 +304,16 @@ class Simulation:
 
     # -- running -----------------------------------------------------------------------------------------
     def _warmup(self, t):
-        yield _Urgent(self.env, t)
+        yield Urgent(self.env, t)
         now = self.env.now
+        last = self._last
+        for key, objs, attr in (("demand", self._sink_list, "demand"), ("filled", self._sink_list, "filled"),
+                                ("lost", self._sink_list, "lost"), ("delivered", self._sink_list, "delivered"),
+                                ("production", self._node_list, "produced"), ("shipped", self._lane_list, "shipped")):
+            last[key] = [b - getattr(o, attr) for o, b in zip(objs, last[key])]
         for s in self.sinks.values():
             s.touch(now)
-            s.demand = s.filled = s.lost = s.area = 0.0
+            s.demand = s.filled = s.lost = s.delivered = s.area = 0.0
             s.first_unmet = None
         for n in self.nodes.values():
             n.produced = 0.0
@@ -356,6 +340,11 @@ class Simulation:
         self._lane_list = list(self.lanes.values())
         self._rec = {k: [] for k in ("demand", "filled", "lost", "delivered", "backlog", "production", "stock",
                                       "shipped")}
+        zeros = {"sinks": [0.0] * len(self._sink_list), "nodes": [0.0] * len(self._node_list),
+                 "lanes": [0.0] * len(self._lane_list)}
+        self._last = {k: list(zeros[g]) for k, g in (("demand", "sinks"), ("filled", "sinks"), ("lost", "sinks"),
+                                                      ("delivered", "sinks"), ("production", "nodes"),
+                                                      ("shipped", "lanes"))}
         self.env.process(self._recorder(until))
         if not 0 <= warmup < until:
             raise ValueError(f"warmup must be in [0, until), got {warmup}")

@@ -8,6 +8,7 @@ from simpy.events import Timeout
 
 from ..random import BLOCK
 from .responses import substitution_factor
+from .events import Immediate
 from .stock import EPS
 
 __all__ = ["SinkRT"]
@@ -31,8 +32,8 @@ class SinkRT:
         self.shocks = shocks
         self.lost_mode = spec.unmet == "lost"
         self.k = math.log1p(spec.growth) / 365.0 if spec.growth else 0.0
+        # running totals; the monthly records are their differences between month ends
         self.demand = self.filled = self.delivered = self.lost = 0.0
-        self.demand_m = self.filled_m = self.lost_m = self.delivered_m = 0.0
         self.area = 0.0
         self.t_last = 0.0
         self.first_unmet = None
@@ -71,33 +72,36 @@ class SinkRT:
         self._buf = np.asarray(x, float).tolist()
         self._i = 0
 
-    def run(self):
+    def start(self):
+        """Schedule the demand stream: a chain of timeouts, or a process for unit orders."""
         env = self.sim.env
-        s = self.spec
-        dt = s.order_interval_days
-        if self._t0 > 0:
-            yield Timeout(env, self._t0)
-        if dt == 0:
-            yield from self._run_process()
+        if self.spec.order_interval_days == 0:
+            env.process(self._run_process())
             return
-        arrive = self.arrive
-        subs = self.subs
-        while True:
-            i = self._i
-            if i >= len(self._buf):
-                self._refill(env._now, dt)
-                i = 0
-            d = self._buf[i]
-            self._i = i + 1
-            if subs:
-                d *= substitution_factor(subs, env._now)
-            if d > 0:
-                arrive(d, env._now)
-            yield Timeout(env, dt)
+        # a callback chain, not a process: no generator to resume on every order
+        ev = Timeout(env, self._t0) if self._t0 > 0 else Immediate(env)
+        ev.callbacks.append(self._tick)
+
+    def _tick(self, ev):
+        env = self.sim.env
+        now = env._now
+        i = self._i
+        if i >= len(self._buf):
+            self._refill(now, self.spec.order_interval_days)
+            i = 0
+        d = self._buf[i]
+        self._i = i + 1
+        if self.subs:
+            d *= substitution_factor(self.subs, now)
+        if d > 0:
+            self.arrive(d, now)
+        Timeout(env, self.spec.order_interval_days).callbacks.append(self._tick)
 
     def _run_process(self):
         """Unit orders in a Poisson process (rate with growth, by inversion of the cumulative rate)."""
         env = self.sim.env
+        if self._t0 > 0:
+            yield Timeout(env, self._t0)
         r0 = self.spec.rate_per_day
         k = self.k
         while True:
@@ -121,7 +125,6 @@ class SinkRT:
     def arrive(self, d, now):
         """An order of ``d`` tonnes arrives."""
         self.demand += d
-        self.demand_m += d
         ln = self.lane
         node = self.node
         c = ln.commodity
@@ -135,11 +138,7 @@ class SinkRT:
             st.outflow += d
             st.sink_q += d
             self.delivered += d
-            self.delivered_m += d
             self.filled += d
-            self.filled_m += d
-            ln.shipped += d
-            ln.shipped_m += d
             floor = node.quick_floor.get(c)
             if floor is None or q0 - d + node.inbound[c] - node.open_out[c] <= floor:
                 node.touch(c)   # the position may call for an order (a fixed reorder point says not)
@@ -155,7 +154,6 @@ class SinkRT:
         got = self.delivered - before
         imm = got - b0 if got > b0 else 0.0
         self.filled += imm
-        self.filled_m += imm
         if imm < d - EPS:
             if self.first_unmet is None:
                 self.first_unmet = now
@@ -170,5 +168,4 @@ class SinkRT:
             ln.open = 0.0
             node.open_out[c] -= x
             self.lost += x
-            self.lost_m += x
         node.touch(c)
