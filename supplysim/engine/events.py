@@ -1,9 +1,9 @@
 """Events scheduled ahead of ordinary timeouts at the same instant."""
 from __future__ import annotations
 
-from simpy.events import URGENT, Event
+from simpy.events import NORMAL, URGENT, Event
 
-__all__ = ["Urgent", "Immediate", "FIRST"]
+__all__ = ["Urgent", "Immediate", "Tick", "FIRST"]
 
 #: Month-end snapshots come before anything else at the same instant, so a month's
 #: records hold exactly what happened before its end.
@@ -26,3 +26,24 @@ class Immediate(Urgent):
 
     def __init__(self, env):
         super().__init__(env, 0)
+
+
+class Tick(Event):
+    """A timeout that its one owner schedules again each time it has fired.
+
+    Demand streams and production loops wait on one such event for their
+    whole run instead of allocating a timeout per wait. Nothing else may wait
+    on it, and it must not be armed while pending.
+    """
+
+    def __init__(self, env):
+        self.env = env
+        self.callbacks = None
+        self._value = None
+        self._ok = True
+
+    def arm(self, delay):
+        """Schedule the event ``delay`` days from now and return it (to yield or to add callbacks to)."""
+        self.callbacks = []
+        self.env.schedule(self, NORMAL, delay)
+        return self

@@ -7,6 +7,7 @@ import numpy as np
 from simpy.events import Timeout
 
 from ..policies import allocate, order_quantity
+from .events import Tick
 from .stock import EPS, Stock
 
 __all__ = ["NodeRT", "ORIGIN_STAGE"]
@@ -64,6 +65,9 @@ class NodeRT:
         self._last_cap = None
         self._period_cap = 0.0
         self.blocked_by_target = False
+        self.short_inputs = False   # the last batch was cut by inputs on hand
+        self.wait_until = -1.0      # before this time, only a receipt wakes the production loop
+        self._wake_t = None
         self._levels = {c: ({k: v for k, (v, d) in p.levels.items()}
                             if not any(d for _, d in p.levels.values()) else None)
                         for c, p in spec.sourcing.items()}
@@ -182,7 +186,7 @@ class NodeRT:
         self.open_out[c] += q
         self.dispatch(c)
         w = self.waiting
-        if w is not None and not w.triggered:
+        if w is not None and not w.triggered and self.sim.env._now >= self.wait_until:
             w.succeed()
         self.touch(c)
 
@@ -227,7 +231,7 @@ class NodeRT:
             ev = Timeout(sim.env, (k + 1) * sim.period - now, c)
             ev.callbacks.append(self._retry)
         w = self.waiting
-        if w is not None and c == self.out and not w.triggered:
+        if w is not None and c == self.out and not w.triggered and now >= self.wait_until:
             w.succeed()
 
     def _retry(self, ev):
@@ -236,18 +240,21 @@ class NodeRT:
 
     def _ship(self, ln, q, st, now):
         sim = self.sim
-        if self.unlimited:
-            sim.ledger.sourced += q * st.comp   # an unlimited source brings material into being
-        else:
-            st.take(q, now)
         ln.open -= q
         self.open_out[ln.commodity] -= q
         sink = ln.sink
+        if self.unlimited:
+            sim.ledger.sourced += q * st.comp   # an unlimited source brings material into being
+            if sink is not None:
+                st.sink_q += q
+        elif sink is not None:
+            st.deliver(q, now)
+        else:
+            st.take(q, now)
         if sink is not None:
             # the backlog interval closes before the backlog falls (``open`` fell just above)
             sink.area += (ln.open + q) * (now - sink.t_last)
             sink.t_last = now
-            st.sink_q += q
             sink.delivered += q
             return
         ln.shipped += q
@@ -503,6 +510,7 @@ class NodeRT:
             self.blocked_by_target = True
             return 0.0
         self.blocked_by_target = False
+        self.short_inputs = False
         q = cap if cap < room else room
         r = self.spec.recipe
         if r is None:
@@ -510,13 +518,20 @@ class NodeRT:
             if self._key is not comp:
                 self._book(comp, self.sim.zero, comp)
             self.led_q += q
-            self._output(q, comp, (), now)
+            if self.spec.processing_days > 0:
+                self._output(q, comp, (), now)
+            else:
+                self.out_stock.add(q, comp, now)
+                self.produced += q
+                if self.open_out[self.out] > EPS:
+                    self.dispatch(self.out)
             return q
         if r.kind == "fixed":
             for st, n, _ in self.need:
                 lim = st.qty / n
                 if lim < q:
                     q = lim
+                    self.short_inputs = True
             if q <= EPS or (self.made > EPS and q < MIN_BATCH * self._period_cap):
                 return 0.0   # short of inputs after this period's batch: wait for more, not crumbs
             key = tuple(st.comp for st, _, _ in self.need)
@@ -533,6 +548,7 @@ class NodeRT:
         else:
             feed = self.feed
             if feed.qty <= EPS:
+                self.short_inputs = True
                 return 0.0
             comp = feed.comp
             if self._key is not comp:
@@ -541,8 +557,10 @@ class NodeRT:
                 self._book(comp, loss, self.sim.zero)
             main, outs = self._cache
             fq = feed.qty
-            if main > 0:
-                fq = min(fq, q / main)
+            if main > 0 and q / main < fq:
+                fq = q / main
+            else:
+                self.short_inputs = True
             if fq <= EPS or (self.made > EPS and fq * main < MIN_BATCH * self._period_cap):
                 return 0.0
             feed.take(fq, now)
@@ -581,10 +599,17 @@ class NodeRT:
                 self.dispatch(c)
 
     def run(self):
-        """Production process: one batch per period while capacity, inputs and demand allow."""
+        """Production process: one batch per period while capacity, inputs and demand allow.
+
+        A plant at its stock target sleeps until a buyer draws or orders (or
+        its capacity changes), then resumes at the next period start; a plant
+        short of inputs sleeps until they arrive or the period ends. Neither
+        polls once per period.
+        """
         env = self.sim.env
         P = self.sim.period
         cap_per_day, produce = self.cap_per_day, self.produce
+        tick = Tick(env)
         while True:
             now = env._now
             k = int(now // P)
@@ -604,17 +629,51 @@ class NodeRT:
                     yield self.waiting
                     self.waiting = None
                 else:
-                    yield Timeout(env, nxt - now)
+                    yield tick.arm(nxt - now)
                 continue
             if cap - self.made > EPS:
                 self._period_cap = cap
                 self.made += produce(cap - self.made, now)
-            if cap - self.made <= EPS * max(1.0, cap) or self.blocked_by_target:
-                # capacity used, or stock at its target: the next batch is next period's
-                # (waking on every draw would make a trickle of tiny batches)
-                yield Timeout(env, (k + 1) * P - now)
-            else:
+            end = (k + 1) * P
+            if cap - self.made <= EPS * max(1.0, cap):
+                yield tick.arm(end - now)   # capacity used: the next batch is next period's
+            elif self.blocked_by_target:
+                # at the stock target (waking on every draw would make a trickle of tiny batches)
+                hi = self._cap_hi if self._cap_lo <= now < self._cap_hi else now
+                if hi <= end:
+                    yield tick.arm(end - now)   # capacity (so maybe the target) changes this period
+                    continue
+                self._wake_at(hi)
                 self.waiting = env.event()
                 yield self.waiting
                 self.waiting = None
+                now = env._now
+                k = int(now // P)
+                if k == self.k or now > k * P:
+                    yield tick.arm((k + 1) * P - now)   # this period's batch was due at its start
+            else:
+                self.waiting = env.event()
+                if self.short_inputs:
+                    # only a receipt can help before the period (or the capacity) changes
+                    hi = self._cap_hi if self._cap_lo <= now < self._cap_hi else now
+                    self.wait_until = end if end < hi else hi
+                yield self.waiting
+                self.waiting = None
+                self.wait_until = -1.0
 
+    def nudge(self, now):
+        """Wake the production loop after an order or a draw, unless it only waits for inputs."""
+        w = self.waiting
+        if w is not None and not w.triggered and now >= self.wait_until:
+            w.succeed()
+
+    def _wake_at(self, t):
+        # one pending wake per node at its next capacity change, however often it idles before
+        if t < INF and t != self._wake_t:
+            self._wake_t = t
+            ev = Timeout(self.sim.env, t - self.sim.env._now)
+            ev.callbacks.append(self._timed_wake)
+
+    def _timed_wake(self, ev):
+        self._wake_t = None
+        self.wake()

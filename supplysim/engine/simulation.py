@@ -289,7 +289,7 @@ class Simulation:
             for c, st in n.stocks.items():
                 if st.qty < -1e-6:
                     raise InvariantError(f"negative stock of {c} at {n.id}: {st.qty}")
-                if not n.unlimited and abs(st.initial + st.inflow - st.outflow - st.qty) > 1e-6 * max(1, st.inflow):
+                if not n.unlimited and abs(st.initial + st.inflow - st.removed() - st.qty) > 1e-6 * max(1, st.inflow):
                     raise InvariantError(f"stock of {c} at {n.id} does not equal initial + in - out")
         for ln in self.lanes.values():
             if ln.in_transit < -1e-6:

@@ -8,7 +8,7 @@ from simpy.events import Timeout
 
 from ..random import BLOCK
 from .responses import substitution_factor
-from .events import Immediate
+from .events import Immediate, Tick
 from .stock import EPS
 
 __all__ = ["SinkRT"]
@@ -79,15 +79,18 @@ class SinkRT:
             env.process(self._run_process())
             return
         # a callback chain, not a process: no generator to resume on every order
-        ev = Timeout(env, self._t0) if self._t0 > 0 else Immediate(env)
-        ev.callbacks.append(self._tick)
+        self._ev = Tick(env)
+        self._dt = self.spec.order_interval_days
+        if self._t0 > 0:
+            self._ev.arm(self._t0).callbacks.append(self._tick)
+        else:
+            Immediate(env).callbacks.append(self._tick)
 
     def _tick(self, ev):
-        env = self.sim.env
-        now = env._now
+        now = self.sim.env._now
         i = self._i
         if i >= len(self._buf):
-            self._refill(now, self.spec.order_interval_days)
+            self._refill(now, self._dt)
             i = 0
         d = self._buf[i]
         self._i = i + 1
@@ -95,7 +98,7 @@ class SinkRT:
             d *= substitution_factor(self.subs, now)
         if d > 0:
             self.arrive(d, now)
-        Timeout(env, self.spec.order_interval_days).callbacks.append(self._tick)
+        self._ev.arm(self._dt).callbacks.append(self._tick)
 
     def _run_process(self):
         """Unit orders in a Poisson process (rate with growth, by inversion of the cumulative rate)."""
@@ -135,7 +138,6 @@ class SinkRT:
             st.area += q0 * (now - st.t_last)
             st.t_last = now
             st.qty = q0 - d
-            st.outflow += d
             st.sink_q += d
             self.delivered += d
             self.filled += d
@@ -143,7 +145,7 @@ class SinkRT:
             if floor is None or q0 - d + node.inbound[c] - node.open_out[c] <= floor:
                 node.touch(c)   # the position may call for an order (a fixed reorder point says not)
             if node.waiting is not None and c == node.out:
-                node.wake()
+                node.nudge(now)
             return
         self.touch(now)
         b0 = ln.open

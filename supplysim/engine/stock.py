@@ -33,7 +33,7 @@ class Stock:
     reference to the composition they left with.
     """
 
-    __slots__ = ("qty", "comp", "area", "t_last", "sink_q", "ledger", "inflow", "outflow", "initial",
+    __slots__ = ("qty", "comp", "area", "t_last", "sink_q", "sunk", "ledger", "inflow", "outflow", "initial",
                  "commodity", "dvec")
 
     def __init__(self, qty, comp, ledger, now=0.0, commodity=""):
@@ -44,7 +44,8 @@ class Stock:
         self.comp = comp
         self.area = 0.0
         self.t_last = now
-        self.sink_q = 0.0
+        self.sink_q = 0.0   # delivered to sinks since the last flush (counted in ``outflow`` only then)
+        self.sunk = 0.0     # delivered to sinks up to the last flush
         self.ledger = ledger
         self.inflow = 0.0
         self.outflow = 0.0
@@ -73,11 +74,25 @@ class Stock:
         if self.qty < EPS:
             self.qty = 0.0 if self.qty > -1e-6 else self.qty
 
+    def deliver(self, q, now):
+        """Remove ``q`` tonnes delivered to a sink (its elements reach the ledger at the next flush)."""
+        self.area += self.qty * (now - self.t_last)
+        self.t_last = now
+        self.qty -= q
+        self.sink_q += q
+        if self.qty < EPS:
+            self.qty = 0.0 if self.qty > -1e-6 else self.qty
+
+    def removed(self):
+        """Tonnes taken out so far, to buyers and to sinks."""
+        return self.outflow + self.sunk + self.sink_q
+
     def flush(self):
         if self.sink_q:
             v = self.sink_q * self.comp
             self.ledger.delivered += v
             self.dvec = v if self.dvec is None else self.dvec + v
+            self.sunk += self.sink_q
             self.sink_q = 0.0
 
     def mean_level(self, now):
