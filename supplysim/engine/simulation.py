@@ -13,7 +13,7 @@ from .events import FIRST, Urgent
 from .lane import LaneRT
 from .node import NodeRT
 from .results import ReplicationResult, build_result
-from .sink import SinkRT
+from .sink import DemandClock, SinkRT
 from .stock import EPS
 
 __all__ = ["Simulation", "InvariantError"]
@@ -135,8 +135,12 @@ class Simulation:
         for n in self.nodes.values():
             if n.spec.recipe is not None or n.spec.is_source and not n.unlimited:
                 env.process(n.run())
+        clocks = {}
         for s in self.sinks.values():
             s.start()
+            if s.spec.order_interval_days > 0:
+                clocks.setdefault((s._t0, s.spec.order_interval_days), []).append(s)
+        self.clocks = [DemandClock(env, group, t0, dt) for (t0, dt), group in clocks.items()]
         for d in m.disruptions:
             if d.kind in ("lane_closure", "lane_delay"):
                 env.process(self._lane_disruption(d))

@@ -11,7 +11,7 @@ from .responses import substitution_factor
 from .events import Immediate, Tick
 from .stock import EPS
 
-__all__ = ["SinkRT"]
+__all__ = ["SinkRT", "DemandClock"]
 
 
 class SinkRT:
@@ -73,21 +73,13 @@ class SinkRT:
         self._i = 0
 
     def start(self):
-        """Schedule the demand stream: a chain of timeouts, or a process for unit orders."""
-        env = self.sim.env
-        if self.spec.order_interval_days == 0:
-            env.process(self._run_process())
-            return
-        # a callback chain, not a process: no generator to resume on every order
-        self._ev = Tick(env)
+        """Start a stream of unit orders (order interval 0); periodic orders come from a :class:`DemandClock`."""
         self._dt = self.spec.order_interval_days
-        if self._t0 > 0:
-            self._ev.arm(self._t0).callbacks.append(self._tick)
-        else:
-            Immediate(env).callbacks.append(self._tick)
+        if self._dt == 0:
+            self.sim.env.process(self._run_process())
 
-    def _tick(self, ev):
-        now = self.sim.env._now
+    def order(self, now):
+        """Draw this period's order and let it arrive."""
         i = self._i
         if i >= len(self._buf):
             self._refill(now, self._dt)
@@ -98,7 +90,6 @@ class SinkRT:
             d *= substitution_factor(self.subs, now)
         if d > 0:
             self.arrive(d, now)
-        self._ev.arm(self._dt).callbacks.append(self._tick)
 
     def _run_process(self):
         """Unit orders in a Poisson process (rate with growth, by inversion of the cumulative rate)."""
@@ -171,3 +162,28 @@ class SinkRT:
             node.open_out[c] -= x
             self.lost += x
         node.touch(c)
+
+
+class DemandClock:
+    """One timer for all demand streams that order at the same times.
+
+    Streams with the same start and order interval order in model order at
+    each tick, as separate timers due at the same instant would, with one
+    event instead of one per stream. Each keeps its own random stream.
+    """
+
+    def __init__(self, env, sinks, start, interval):
+        self.env = env
+        self.sinks = tuple(sinks)
+        self.interval = interval
+        self.ev = Tick(env)
+        if start > 0:
+            self.ev.arm(start).callbacks.append(self._tick)
+        else:
+            Immediate(env).callbacks.append(self._tick)
+
+    def _tick(self, ev):
+        now = self.env._now
+        for s in self.sinks:
+            s.order(now)
+        self.ev.arm(self.interval).callbacks.append(self._tick)
