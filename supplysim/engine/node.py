@@ -418,6 +418,9 @@ class NodeRT:
             self.need = tuple((self.stock(c), q / r.yield_, q) for c, q in r.inputs.items())
             self.co = tuple((self.stock(c), q, c) for c, q in r.coproducts.items())
             self.co_stocks = tuple((c, st) for st, _, c in self.co)
+            mix = sum(r.inputs.values())
+            self._inv_mix = 1.0 / mix
+            self._loss_f = 1.0 / r.yield_ - 1.0 - sum(r.coproducts.values()) / mix
         else:
             from ..materials import ELEMENT_INDEX
             self.feed = self.stock(r.feed)
@@ -448,15 +451,23 @@ class NodeRT:
 
     def _fixed_vectors(self):
         need = self.need
-        out_comp = sum(st.comp * q for st, _, q in need)
-        mix = sum(q for _, _, q in need)
-        consumed = sum(st.comp * n for st, n, _ in need)
-        co_comp = out_comp / mix
-        co = [(st, q, co_comp, c) for st, q, c in self.co]
-        loss = consumed - out_comp - sum(q * co_comp for _, q, _ in self.co) if self.co else consumed - out_comp
+        st, _, q = need[0]
+        out_comp = st.comp * q
+        for st, _, q in need[1:]:
+            out_comp += st.comp * q
+        co = ()
+        if self.co:
+            co_comp = out_comp * self._inv_mix
+            co = [(st, q, co_comp, c) for st, q, c in self.co]
+        # every input is used at (recipe quantity / yield), so what leaves as neither output
+        # nor co-product is a fixed multiple of the output vector
+        f = self._loss_f
+        zero = self.sim.zero
+        loss = out_comp * f if f > 0 else zero
+        add = out_comp * -f if f < 0 else zero
         if self.stamp is not None:
-            out_comp = self.sim.layout.stamp(out_comp, self.stamp, self.spec.country)
-        return out_comp, co, np.maximum(loss, 0.0), np.maximum(-loss, 0.0)
+            out_comp = self.sim.layout.stamp(out_comp, self.stamp, self.spec.country, copy=False)
+        return out_comp, co, loss, add
 
     def _split_vectors(self, comp):
         r = self.spec.recipe
@@ -472,7 +483,7 @@ class NodeRT:
             kept += part
             v = part / per_feed
             if self.stamp is not None:
-                v = lay.stamp(v, self.stamp, self.spec.country)
+                v = lay.stamp(v, self.stamp, self.spec.country, copy=False)
             v.flags.writeable = False
             outs.append((self._split_stock[c], per_feed, v, c))
         main = next((p for s, p, v, c in outs if c == self.out), 0.0)
@@ -481,8 +492,11 @@ class NodeRT:
     def _book(self, key, loss, add):
         led = self.sim.ledger
         if self.led_q:
-            led.losses += self.led_q * self.led_loss
-            led.sourced += self.led_q * self.led_add
+            zero = self.sim.zero
+            if self.led_loss is not zero:
+                led.losses += self.led_q * self.led_loss
+            if self.led_add is not zero:
+                led.sourced += self.led_q * self.led_add
             self.led_q = 0.0
         self._key = key
         self.led_loss, self.led_add = loss, add

@@ -58,8 +58,11 @@ class Stock:
             if self.sink_q:
                 self.flush()
             if self.qty > EPS:
-                tot = self.qty + q
-                self.comp = (self.comp * self.qty + comp * q) / tot
+                # the quantity-weighted mean, as old + (new - old) * share of the new
+                mixed = comp - self.comp
+                mixed *= q / (self.qty + q)
+                mixed += self.comp
+                self.comp = mixed
             else:
                 self.comp = comp
         self.qty += q
