@@ -15,7 +15,7 @@ class LaneRT:
     __slots__ = ("spec", "id", "src", "dst", "sink", "commodity", "open", "cap_pp", "used", "k",
                  "shipped", "in_transit", "closed", "extra_days", "share", "priority", "cost",
                  "_buf", "_i", "_rng", "_lt", "const", "index", "rules", "gated", "release", "qualified",
-                 "qualifying")
+                 "qualifying", "plain", "can_close")
 
     def __init__(self, spec, src, dst, sink=None, rng=None, period=1.0, index=0):
         self.spec = spec
@@ -32,6 +32,7 @@ class LaneRT:
         self.shipped = 0.0
         self.in_transit = 0.0
         self.closed = False
+        self.can_close = False   # a disruption may close the lane
         self.extra_days = 0.0
         self.share = spec.share if spec is not None else 1.0
         self.priority = spec.priority if spec is not None else (0 if sink.spec.end_use == "defence" else 1)
@@ -51,6 +52,11 @@ class LaneRT:
         self.release = False
         self.qualified = spec is None or spec.qualification_days <= 0
         self.qualifying = False
+        self.plain = False   # set once built: no rules, release limit or capacity, never closed (see ``settle``)
+
+    def settle(self):
+        """Mark a lane that only ever ships what is ordered, for the dispatch fast path."""
+        self.plain = not self.rules and not self.release and self.cap_pp is None and not self.can_close
 
     def lead_time(self):
         """Next lead-time draw in days (buffered, rule R5; one stream per lane, rule R4)."""

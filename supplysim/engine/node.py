@@ -207,6 +207,9 @@ class NodeRT:
         if self.gated_out:
             sim.gate.begin()
         for ln in lanes:
+            if ln.plain:
+                req.append(ln.open)   # no rule, release limit or capacity on this lane
+                continue
             r = 0.0 if ln.closed else ln.open
             if ln.rules and r > 0:
                 r = sim.gate.allow(ln, st.comp, r, now)
@@ -220,12 +223,18 @@ class NodeRT:
                     capped = True
             req.append(r)
         if len(lanes) == 1:
-            qs = (min(req[0], avail),)
-        else:
-            qs = allocate(self.allocation, avail, req, [ln.priority for ln in lanes], [ln.share for ln in lanes])
-        for ln, q in zip(lanes, qs):
+            q = req[0] if req[0] < avail else avail
             if q > EPS:
-                self._ship(ln, q, st, now)
+                self._ship(lanes[0], q, st, now)
+        else:
+            if sum(req) <= avail:
+                qs = req
+            else:
+                qs = allocate(self.allocation, avail, req, [ln.priority for ln in lanes],
+                              [ln.share for ln in lanes])
+            for ln, q in zip(lanes, qs):
+                if q > EPS:
+                    self._ship(ln, q, st, now)
         if capped and c not in self.retry and self.open_out[c] > EPS:
             self.retry.add(c)
             ev = Timeout(sim.env, (k + 1) * sim.period - now, c)

@@ -162,6 +162,14 @@ class Simulation:
                 cap = ln.src.spec.release[1]
                 if cap is not None:
                     ln.cap_pp = cap * self.period
+        for d in m.disruptions:
+            if d.kind == "lane_closure":
+                for t in d.targets:
+                    self.lanes[t].can_close = True
+        for ln in self.lanes.values():
+            ln.settle()
+        for s in self.sinks.values():
+            s.lane.settle()
         for t in self.gate.boundaries():
             if t > 0:
                 self.wake_all_at(t)
