@@ -414,6 +414,7 @@ class NodeRT:
         r = spec.recipe
         self.out = spec.output
         self.out_stock = self.stock(spec.output)
+        self._ts, self._tcd = spec.target_stock, spec.target_cover_days
         self.co_stocks = ()
         if r is None:
             self.need = ()
@@ -443,6 +444,8 @@ class NodeRT:
                 self._split_den[c] = den if den > 0 else 1.0
                 self._split_stock[c] = self.stock(c)
             self.co_stocks = tuple((c, st) for c, st in self._split_stock.items() if c != spec.output)
+            self._split_M = np.vstack([self._split_mask[c] for c in r.outputs]).astype(float)
+            self._split_rows = tuple((c, self._split_stock[c], self._split_den[c]) for c in r.outputs)
 
     def _co_per_main(self, c):
         """Tonnes of co-product ``c`` made per tonne of main output (at the current feed)."""
@@ -479,22 +482,23 @@ class NodeRT:
         return out_comp, co, loss, add
 
     def _split_vectors(self, comp):
-        r = self.spec.recipe
-        outs = []
+        y = self.spec.recipe.yield_
         lay = self.sim.layout
-        kept = np.zeros(lay.size)
-        for c, idx in self._split_els.items():
-            mass = float(comp[idx].sum()) * r.yield_
+        parts = self._split_M * comp              # one row per output: its elements and their origins
+        masses = parts[:, :lay.n_el].sum(axis=1) * y
+        kept = parts.sum(axis=0)
+        kept *= y
+        outs = []
+        for i, (c, st, den) in enumerate(self._split_rows):
+            mass = float(masses[i])
             if mass <= 0:
                 continue
-            per_feed = mass / self._split_den[c]
-            part = np.where(self._split_mask[c], comp, 0.0) * r.yield_
-            kept += part
-            v = part / per_feed
+            per_feed = mass / den
+            v = parts[i] * (y / per_feed)
             if self.stamp is not None:
                 v = lay.stamp(v, self.stamp, self.spec.country, copy=False)
             v.flags.writeable = False
-            outs.append((self._split_stock[c], per_feed, v, c))
+            outs.append((st, per_feed, v, c))
         main = next((p for s, p, v, c in outs if c == self.out), 0.0)
         return main, outs, np.maximum(comp - kept, 0.0)
 
@@ -515,8 +519,9 @@ class NodeRT:
 
     def produce(self, cap, now):
         """Produce up to ``cap`` (main output units) now; return the quantity."""
-        ts = self.spec.target_stock
-        target = ts if ts is not None else self.spec.target_cover_days * self.cap_per_day(now)
+        target = self._ts
+        if target is None:
+            target = self._tcd * (self._cap_v if self._cap_lo <= now < self._cap_hi else self.cap_per_day(now))
         room = target + self.open_out[self.out] - self.out_stock.qty - self.wip
         if self.co_stocks:
             # a co-product owed to buyers keeps the plant running as long as it takes to make
@@ -639,7 +644,7 @@ class NodeRT:
             if k != self.k:
                 self.k = k
                 self.made = 0.0
-            cap = cap_per_day(now) * P
+            cap = (self._cap_v if self._cap_lo <= now < self._cap_hi else cap_per_day(now)) * P
             if cap != self._last_cap:
                 # inputs sized in days of cover follow capacity; a plant starting up orders its inputs
                 self._last_cap = cap

@@ -266,23 +266,26 @@ class Simulation:
             n.flush()
             for st in n.stocks.values():
                 st.flush()
-        n_el = self.layout.size
-        on_hand = np.zeros(n_el)
+        # one weighted sum per category (a matrix product), not one vector operation per stock
+        qs, vs = [], []
         for n in self.nodes.values():
             if n.unlimited:
                 continue
             for st in n.stocks.values():
-                on_hand += st.qty * st.comp
-        transit = np.zeros(n_el)
-        for ev in self.in_flight:
-            _, q, comp = ev._value
-            transit += q * comp
-        wip = np.zeros(n_el)
+                qs.append(st.qty)
+                vs.append(st.comp)
+        on_hand = _weighted(qs, vs, self.layout.size)
+        qs = [ev._value[1] for ev in self.in_flight]
+        transit = _weighted(qs, [ev._value[2] for ev in self.in_flight], self.layout.size)
+        qs, vs = [], []
         for ev in self.in_process:
             _, q, comp, cos = ev._value
-            wip += q * comp
+            qs.append(q)
+            vs.append(comp)
             for _, x, v, _ in cos:
-                wip += x * v
+                qs.append(x)
+                vs.append(v)
+        wip = _weighted(qs, vs, self.layout.size)
         led = self.ledger
         e = len(ELEMENTS)  # origin entries are re-stamped by stages, so only elements must balance
         return {"sourced": led.sourced[:e].copy(), "on_hand": on_hand[:e], "in_transit": transit[:e],
@@ -371,6 +374,13 @@ class Simulation:
         if self.check:
             self.check_invariants()
         return build_result(self, until, time.perf_counter() - t0)
+
+
+def _weighted(qs, vecs, size):
+    """Sum of ``q * v`` over the pairs (zeros when there are none)."""
+    if not qs:
+        return np.zeros(size)
+    return np.asarray(qs) @ np.vstack(vecs)
 
 
 def _do_review(ev):
