@@ -3,7 +3,8 @@
 Each tool runs the same network (benchmarks/models/peer_network.toml, its plain-SimPy
 twin benchmarks/simpy_baseline.py and the SupplyNetPy version
 benchmarks/supplynetpy_network.py) for ``--reps`` replications of ``--days`` days, in
-the baseline and the export_ban scenario. A replication's time covers building the
+the baseline and the export_ban scenario. supplysim and plain SimPy alternate replication by replication,
+so the machine's slow spells fall on both. A replication's time covers building the
 simulation and running it (supplysim: ``Simulation(...)`` + ``run``; the model file is
 parsed once, outside the timing, and that time is reported apart). One untimed warm-up
 replication runs first for each tool.
@@ -39,31 +40,30 @@ PEERS_PY = ROOT / ".peers" / "bin" / "python"
 SCENARIOS = {"baseline": None, "export_ban": OVERLAY}
 
 
-def bench_supplysim(scenario, reps, days, seed):
+def bench_interleaved(scenario, reps, days, seed):
+    """supplysim and plain SimPy, one replication of each in turn.
+
+    Alternating keeps slow spells of a shared machine from landing on one tool
+    only, so the ratio of the two is steadier than their absolute times.
+    """
     from supplysim import Simulation, load_model
     t0 = time.perf_counter()
     model = load_model(MODEL, scenario=SCENARIOS[scenario])
     load_s = time.perf_counter() - t0
-    Simulation(model, seed=seed, replication=10_000, check=False).run(until=days)   # warm-up
-    rows = []
+    ban = scenario == "export_ban"
+    Simulation(model, seed=seed, replication=10_000, check=False).run(until=days)   # warm-ups
+    simpy_baseline.run(seed, 10_000, days, ban)
+    ours, plain = [], []
     for r in range(reps):
         t0 = time.perf_counter()
         sim = Simulation(model, seed=seed, replication=r, check=False)
         res = sim.run(until=days)
         wall = time.perf_counter() - t0
-        rows.append({"rep": r, "wall_s": wall, "run_s": res.kpis["wall_s"], "events": events_processed(sim.env),
+        ours.append({"rep": r, "wall_s": wall, "run_s": res.kpis["wall_s"], "events": events_processed(sim.env),
                      "fill_rate": res.kpis["fill_rate"]})
-    return {"reps": rows, "model_load_s": load_s}
-
-
-def bench_simpy(scenario, reps, days, seed):
-    ban = scenario == "export_ban"
-    simpy_baseline.run(seed, 10_000, days, ban)   # warm-up
-    rows = []
-    for r in range(reps):
         o = simpy_baseline.run(seed, r, days, ban)
-        rows.append({"rep": r, "wall_s": o["wall_s"], "events": o["events"], "fill_rate": o["fill_rate"]})
-    return {"reps": rows}
+        plain.append({"rep": r, "wall_s": o["wall_s"], "events": o["events"], "fill_rate": o["fill_rate"]})
+    return {"supplysim": {"reps": ours, "model_load_s": load_s}, "plain SimPy": {"reps": plain}}
 
 
 def bench_supplynetpy(scenario, reps, days, seed):
@@ -85,7 +85,6 @@ def bench_supplynetpy(scenario, reps, days, seed):
     return {"reps": rows, "versions": versions}
 
 
-TOOLS = {"supplysim": bench_supplysim, "plain SimPy": bench_simpy, "SupplyNetPy 0.5.1": bench_supplynetpy}
 
 
 def main(argv=None):
@@ -102,25 +101,29 @@ def main(argv=None):
            "command": "python benchmarks/bench_peers.py " + " ".join(argv if argv is not None else sys.argv[1:]),
            "scenarios": {}}
     for sc in scen:
-        res = {}
-        for tool, fn in TOOLS.items():
-            if tool.startswith("SupplyNetPy") and a.no_supplynetpy:
-                res[tool] = {"skipped": "--no-supplynetpy"}
-                continue
-            print(f"[{sc}] {tool}: {a.reps} reps x {a.days:g} days ...", file=sys.stderr, flush=True)
-            r = fn(sc, a.reps, a.days, a.seed)
+        print(f"[{sc}] supplysim and plain SimPy, interleaved: {a.reps} reps x {a.days:g} days ...",
+              file=sys.stderr, flush=True)
+        res = bench_interleaved(sc, a.reps, a.days, a.seed)
+        if a.no_supplynetpy:
+            res["SupplyNetPy 0.5.1"] = {"skipped": "--no-supplynetpy"}
+        else:
+            print(f"[{sc}] SupplyNetPy 0.5.1: {a.reps} reps x {a.days:g} days ...", file=sys.stderr, flush=True)
+            res["SupplyNetPy 0.5.1"] = bench_supplynetpy(sc, a.reps, a.days, a.seed)
+        for tool, r in res.items():
             if "reps" in r:
                 r["wall_s"] = summary(x["wall_s"] for x in r["reps"])
                 r["events"] = summary(x["events"] for x in r["reps"])
                 r["fill_rate"] = summary(x["fill_rate"] for x in r["reps"])
                 r["events_per_s"] = r["events"]["mean"] / r["wall_s"]["mean"]
             else:
-                print(f"  skipped: {r['skipped']}", file=sys.stderr)
-            res[tool] = r
+                print(f"  {tool} skipped: {r['skipped']}", file=sys.stderr)
+        paired = [x["wall_s"] / y["wall_s"] for x, y in zip(res["supplysim"]["reps"], res["plain SimPy"]["reps"])]
         ratios = {}
         med = {t: r["wall_s"]["median"] for t, r in res.items() if "wall_s" in r}
         if "supplysim" in med and "plain SimPy" in med:
             ratios["supplysim / plain SimPy"] = med["supplysim"] / med["plain SimPy"]
+            # replication by replication (each pair ran back to back): the steadier figure
+            ratios["supplysim / plain SimPy, median of paired ratios"] = summary(paired)["median"]
         if "SupplyNetPy 0.5.1" in med and "plain SimPy" in med:
             ratios["SupplyNetPy / plain SimPy"] = med["SupplyNetPy 0.5.1"] / med["plain SimPy"]
         if "SupplyNetPy 0.5.1" in med and "supplysim" in med:
