@@ -184,7 +184,7 @@ class RuleRT:
 
     def _decide(self, ev):
         ln, q, t_app, u = ev._value
-        now = self.sim.env.now
+        now = self.sim.env._now
         spec, dst = self.spec, ln.dst
         p = spec.approval_probability(now, dst.spec.country, dst.spec.end_use)
         ds = defence_share(dst) if dst.spec.end_use != "defence" else 0.0

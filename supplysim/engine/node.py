@@ -4,7 +4,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from simpy.events import Timeout
+from simpy.events import PENDING, Timeout
 
 from ..policies import allocate, order_quantity
 from .events import Tick
@@ -117,7 +117,7 @@ class NodeRT:
     # -- capacity -------------------------------------------------------------------------
     def wake(self):
         w = self.waiting
-        if w is not None and not w.triggered:
+        if w is not None and w._value is PENDING:
             w.succeed()
 
     def cap_per_day(self, now):
@@ -135,8 +135,9 @@ class NodeRT:
             elif a > now:
                 hi = min(hi, a)
         cap /= 365.0
-        if hi > now:   # cache over the constant piece (not while a ramp runs)
-            self._cap_lo, self._cap_hi, self._cap_v = now, hi, cap
+        if hi <= now:
+            hi = math.nextafter(now, INF)   # a ramp runs: keep the value for this instant only
+        self._cap_lo, self._cap_hi, self._cap_v = now, hi, cap
         return cap
 
     def capacity_changed(self):
@@ -186,7 +187,7 @@ class NodeRT:
         self.open_out[c] += q
         self.dispatch(c)
         w = self.waiting
-        if w is not None and not w.triggered and self.sim.env._now >= self.wait_until:
+        if w is not None and w._value is PENDING and self.sim.env._now >= self.wait_until:
             w.succeed()
         self.touch(c)
 
@@ -199,7 +200,7 @@ class NodeRT:
         if avail <= EPS:
             return
         sim = self.sim
-        now = sim.env.now
+        now = sim.env._now
         k = int(now // sim.period)
         lanes = [ln for ln in self.out_lanes[c] if ln.open > EPS]
         req = []
@@ -240,7 +241,7 @@ class NodeRT:
             ev = Timeout(sim.env, (k + 1) * sim.period - now, c)
             ev.callbacks.append(self._retry)
         w = self.waiting
-        if w is not None and c == self.out and not w.triggered and now >= self.wait_until:
+        if w is not None and c == self.out and w._value is PENDING and now >= self.wait_until:
             w.succeed()
 
     def _retry(self, ev):
@@ -256,10 +257,15 @@ class NodeRT:
             sim.ledger.sourced += q * st.comp   # an unlimited source brings material into being
             if sink is not None:
                 st.sink_q += q
-        elif sink is not None:
-            st.deliver(q, now)
         else:
-            st.take(q, now)
+            st.area += st.qty * (now - st.t_last)
+            st.t_last = now
+            x = st.qty - q
+            st.qty = x if x >= EPS else (0.0 if x > -1e-6 else x)
+            if sink is not None:
+                st.sink_q += q
+            else:
+                st.outflow += q
         if sink is not None:
             # the backlog interval closes before the backlog falls (``open`` fell just above)
             sink.area += (ln.open + q) * (now - sink.t_last)
@@ -272,7 +278,12 @@ class NodeRT:
             sim.gate.consume(ln, q)
         sim.cost_transport += q * ln.cost
         ln.in_transit += q
-        lt = ln.lead_time() + ln.extra_days
+        i = ln._i
+        if ln.const is None and i < len(ln._buf):
+            ln._i = i + 1
+            lt = ln._buf[i] + ln.extra_days
+        else:
+            lt = ln.lead_time() + ln.extra_days
         if lt <= 0:
             ln.dst.receive(ln, q, st.comp, now)
         else:
@@ -287,7 +298,7 @@ class NodeRT:
         ln.in_transit -= q
         self.inbound[c] -= q
         w = self.waiting
-        if w is not None and not w.triggered:
+        if w is not None and w._value is PENDING and (now >= self.wait_until or self._batch_possible()):
             w.succeed()
         if self.open_out[c] > EPS:
             self.dispatch(c)
@@ -338,7 +349,7 @@ class NodeRT:
             self.review(c)
         elif c not in self.pending:
             self.pending.add(c)
-            now = self.sim.env.now
+            now = self.sim.env._now
             self.sim.at_review((math.floor(now / r + 1e-9) + 1) * r - now, self, c)
 
     def review_pending(self, c):
@@ -360,7 +371,7 @@ class NodeRT:
         pol = self.sourcing[c]
         if pol.policy == "none":
             return
-        levels = self.levels(pol, self.sim.env.now)
+        levels = self.levels(pol, self.sim.env._now)
         q = order_quantity(pol.policy, pos, levels)
         if q <= EPS:
             return
@@ -380,7 +391,7 @@ class NodeRT:
         lanes = [ln for ln in self.in_lanes[c] if not ln.closed and ln.qualified and not ln.release]
         if any(ln.rules for ln in lanes):
             # a supplier stopped by a ban gets no orders while it lasts: they go to the others
-            now = self.sim.env.now
+            now = self.sim.env._now
             gate = self.sim.gate
             open_ = [ln for ln in lanes if not (ln.rules and gate.banned(ln, ln.src.stocks[c].comp, now))]
             lanes = open_ or lanes
@@ -689,10 +700,28 @@ class NodeRT:
                 self.waiting = None
                 self.wait_until = -1.0
 
+    def _batch_possible(self):
+        """False when the inputs on hand cannot make a batch yet (``produce`` would return 0)."""
+        r = self.spec.recipe
+        if r is None:
+            return True
+        thr = MIN_BATCH * self._period_cap if self.made > EPS else EPS
+        if r.kind == "fixed":
+            for st, n, _ in self.need:
+                if st.qty / n < thr:
+                    return False
+            return True
+        feed = self.feed
+        if feed.qty <= EPS:
+            return False
+        if self._key is not feed.comp:
+            return True   # a new feed composition: let produce work out the yields
+        return feed.qty * self._cache[0] >= thr
+
     def nudge(self, now):
         """Wake the production loop after an order or a draw, unless it only waits for inputs."""
         w = self.waiting
-        if w is not None and not w.triggered and now >= self.wait_until:
+        if w is not None and w._value is PENDING and now >= self.wait_until:
             w.succeed()
 
     def _wake_at(self, t):

@@ -226,14 +226,14 @@ class Simulation:
         """Callback: a shipment reaches its buyer."""
         self.in_flight.discard(ev)
         ln, q, comp = ev._value
-        ln.dst.receive(ln, q, comp, self.env.now)
+        ln.dst.receive(ln, q, comp, self.env._now)
 
     def finish(self, ev):
         """Callback: a production batch leaves processing."""
         self.in_process.discard(ev)
         node, q, comp, cos = ev._value
         node.wip -= q
-        node.finish(q, comp, cos, self.env.now)
+        node.finish(q, comp, cos, self.env._now)
 
     def _recorder(self, until):
         starts = self.model.calendar.month_starts(until)

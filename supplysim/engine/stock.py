@@ -77,15 +77,6 @@ class Stock:
         if self.qty < EPS:
             self.qty = 0.0 if self.qty > -1e-6 else self.qty
 
-    def deliver(self, q, now):
-        """Remove ``q`` tonnes delivered to a sink (its elements reach the ledger at the next flush)."""
-        self.area += self.qty * (now - self.t_last)
-        self.t_last = now
-        self.qty -= q
-        self.sink_q += q
-        if self.qty < EPS:
-            self.qty = 0.0 if self.qty > -1e-6 else self.qty
-
     def removed(self):
         """Tonnes taken out so far, to buyers and to sinks."""
         return self.outflow + self.sunk + self.sink_q
