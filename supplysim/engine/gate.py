@@ -64,6 +64,23 @@ class RuleRT:
         self._last_key = None
         self._last_content = 0.0
         self._last_comp = None    # keeps the cached composition alive, so its id stays unique
+        self._bounds = tuple(spec.boundaries()) + (math.inf,)
+        self._force = (0.0, -1.0, False)   # [lo, hi) over which in_force holds its value
+
+    def in_force(self, now) -> bool:
+        """Whether the rule is in force at ``now`` (cached between its boundaries)."""
+        lo, hi, v = self._force
+        if lo <= now < hi:
+            return v
+        v = self.spec.in_force(now)
+        lo = -math.inf
+        for b in self._bounds:
+            if b > now:
+                hi = b
+                break
+            lo = b
+        self._force = (lo, hi, v)
+        return v
 
     # -- matching --------------------------------------------------------------------------
     def matches_lane(self, ln) -> bool:
@@ -121,7 +138,7 @@ class RuleRT:
 
     def controls(self, ln, comp, now) -> bool:
         s = self.spec
-        if not s.in_force(now):
+        if not self.in_force(now):
             return False
         if ln.commodity not in s.commodities:
             key = (id(comp), ln.commodity)

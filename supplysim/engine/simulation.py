@@ -380,7 +380,7 @@ def _weighted(qs, vecs, size):
     """Sum of ``q * v`` over the pairs (zeros when there are none)."""
     if not qs:
         return np.zeros(size)
-    return np.asarray(qs) @ np.vstack(vecs)
+    return np.asarray(qs) @ np.array(vecs)
 
 
 def _do_review(ev):
