@@ -4,10 +4,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from simpy.events import PENDING, Timeout
+from simpy.events import PENDING, Event, Timeout
 
 from ..policies import allocate, order_quantity
-from .events import Tick
+from .events import Immediate, Tick
 from .stock import EPS, Stock
 
 __all__ = ["NodeRT", "ORIGIN_STAGE"]
@@ -637,68 +637,77 @@ class NodeRT:
             if self.open_out[c] > EPS:
                 self.dispatch(c)
 
-    def run(self):
-        """Production process: one batch per period while capacity, inputs and demand allow.
+    def start(self):
+        """Start production: one batch per period while capacity, inputs and demand allow.
 
         A plant at its stock target sleeps until a buyer draws or orders (or
         its capacity changes), then resumes at the next period start; a plant
         short of inputs sleeps until they arrive or the period ends. Neither
-        polls once per period.
+        polls once per period. The loop is a chain of callbacks (``_step``)
+        on one reusable timer and a wake-up event, not a generator process.
         """
+        self._tick = Tick(self.sim.env)
+        self._idle = False
+        Immediate(self.sim.env).callbacks.append(self._step)   # ordered like a process start
+
+    def _sleep(self, delay):
+        self._tick.arm(delay).callbacks.append(self._step)
+
+    def _wait(self):
+        w = self.waiting = Event(self.sim.env)
+        w.callbacks.append(self._step)
+
+    def _step(self, ev):
         env = self.sim.env
+        now = env._now
         P = self.sim.period
-        cap_per_day, produce = self.cap_per_day, self.produce
-        tick = Tick(env)
-        while True:
-            now = env._now
-            k = int(now // P)
-            if k != self.k:
-                self.k = k
-                self.made = 0.0
-            cap = (self._cap_v if self._cap_lo <= now < self._cap_hi else cap_per_day(now)) * P
-            if cap != self._last_cap:
-                # inputs sized in days of cover follow capacity; a plant starting up orders its inputs
-                self._last_cap = cap
-                for c in self.sourcing:
-                    self.touch(c)
-            if cap <= EPS:
-                nxt = self.next_change(now)
-                if nxt == INF:
-                    self.waiting = env.event()   # an expansion may still come
-                    yield self.waiting
-                    self.waiting = None
-                else:
-                    yield tick.arm(nxt - now)
-                continue
-            if cap - self.made > EPS:
-                self._period_cap = cap
-                self.made += produce(cap - self.made, now)
-            end = (k + 1) * P
-            if cap - self.made <= EPS * max(1.0, cap):
-                yield tick.arm(end - now)   # capacity used: the next batch is next period's
-            elif self.blocked_by_target:
-                # at the stock target (waking on every draw would make a trickle of tiny batches)
-                hi = self._cap_hi if self._cap_lo <= now < self._cap_hi else now
-                if hi <= end:
-                    yield tick.arm(end - now)   # capacity (so maybe the target) changes this period
-                    continue
-                self._wake_at(hi)
-                self.waiting = env.event()
-                yield self.waiting
-                self.waiting = None
-                now = env._now
+        if self.waiting is not None:   # woken up
+            self.waiting = None
+            self.wait_until = -1.0
+            if self._idle:
+                self._idle = False
                 k = int(now // P)
                 if k == self.k or now > k * P:
-                    yield tick.arm((k + 1) * P - now)   # this period's batch was due at its start
+                    self._sleep((k + 1) * P - now)   # this period's batch was due at its start
+                    return
+        k = int(now // P)
+        if k != self.k:
+            self.k = k
+            self.made = 0.0
+        cap = (self._cap_v if self._cap_lo <= now < self._cap_hi else self.cap_per_day(now)) * P
+        if cap != self._last_cap:
+            # inputs sized in days of cover follow capacity; a plant starting up orders its inputs
+            self._last_cap = cap
+            for c in self.sourcing:
+                self.touch(c)
+        if cap <= EPS:
+            nxt = self.next_change(now)
+            if nxt == INF:
+                self._wait()   # an expansion may still come
             else:
-                self.waiting = env.event()
-                if self.short_inputs:
-                    # only a receipt can help before the period (or the capacity) changes
-                    hi = self._cap_hi if self._cap_lo <= now < self._cap_hi else now
-                    self.wait_until = end if end < hi else hi
-                yield self.waiting
-                self.waiting = None
-                self.wait_until = -1.0
+                self._sleep(nxt - now)
+            return
+        if cap - self.made > EPS:
+            self._period_cap = cap
+            self.made += self.produce(cap - self.made, now)
+        end = (k + 1) * P
+        if cap - self.made <= EPS * max(1.0, cap):
+            self._sleep(end - now)   # capacity used: the next batch is next period's
+        elif self.blocked_by_target:
+            # at the stock target (waking on every draw would make a trickle of tiny batches)
+            hi = self._cap_hi if self._cap_lo <= now < self._cap_hi else now
+            if hi <= end:
+                self._sleep(end - now)   # capacity (so maybe the target) changes this period
+                return
+            self._wake_at(hi)
+            self._idle = True
+            self._wait()
+        else:
+            self._wait()
+            if self.short_inputs:
+                # only a receipt can help before the period (or the capacity) changes
+                hi = self._cap_hi if self._cap_lo <= now < self._cap_hi else now
+                self.wait_until = end if end < hi else hi
 
     def _batch_possible(self):
         """False when the inputs on hand cannot make a batch yet (``produce`` would return 0)."""

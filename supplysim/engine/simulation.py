@@ -134,7 +134,7 @@ class Simulation:
                 self.in_flight.add(ev)
         for n in self.nodes.values():
             if n.spec.recipe is not None or n.spec.is_source and not n.unlimited:
-                env.process(n.run())
+                n.start()
         clocks = {}
         for s in self.sinks.values():
             s.start()
