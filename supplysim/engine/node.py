@@ -228,8 +228,12 @@ class NodeRT:
             if q > EPS:
                 self._ship(lanes[0], q, st, now)
         else:
-            if sum(req) <= avail:
+            tot = sum(req)
+            if tot <= avail:
                 qs = req
+            elif self.allocation == "pro_rata":
+                f = avail / tot
+                qs = [r * f for r in req]
             else:
                 qs = allocate(self.allocation, avail, req, [ln.priority for ln in lanes],
                               [ln.share for ln in lanes])
@@ -573,8 +577,9 @@ class NodeRT:
                     self.short_inputs = True
             if q <= EPS or (self.made > EPS and q < MIN_BATCH * self._period_cap):
                 return 0.0   # short of inputs after this period's batch: wait for more, not crumbs
-            key = tuple(st.comp for st, _, _ in self.need)
-            if self._key is None or any(a is not b for a, b in zip(key, self._key)):
+            key = tuple([st.comp for st, _, _ in self.need])
+            old = self._key
+            if old is None or any([a is not b for a, b in zip(key, old)]):
                 out_comp, co, loss, add = self._fixed_vectors()
                 self._cache = (out_comp, co)
                 self._book(key, loss, add)
