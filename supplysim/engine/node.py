@@ -430,6 +430,7 @@ class NodeRT:
         self.out = spec.output
         self.out_stock = self.stock(spec.output)
         self._ts, self._tcd = spec.target_stock, spec.target_cover_days
+        self._recipe, self._pd = spec.recipe, spec.processing_days
         self.co_stocks = ()
         if r is None:
             self.need = ()
@@ -555,13 +556,13 @@ class NodeRT:
         self.blocked_by_target = False
         self.short_inputs = False
         q = cap if cap < room else room
-        r = self.spec.recipe
+        r = self._recipe
         if r is None:
             comp = self.src_comp
             if self._key is not comp:
                 self._book(comp, self.sim.zero, comp)
             self.led_q += q
-            if self.spec.processing_days > 0:
+            if self._pd > 0:
                 self._output(q, comp, (), now)
             else:
                 self.out_stock.add(q, comp, now)
@@ -616,12 +617,17 @@ class NodeRT:
                 self._output(main_out[0][1], main_out[0][2], cos, now)
             else:
                 self._output(0.0, self.out_stock.comp, cos, now)
+        qf = self.quick_floor
         for st, _, _ in self.need:
-            self.touch(st.commodity)
+            c = st.commodity
+            f = qf.get(c)
+            # a fixed reorder point not yet reached: the review would order nothing
+            if f is None or st.qty + self.inbound[c] - self.open_out[c] <= f:
+                self.touch(c)
         return made
 
     def _output(self, q, comp, cos, now):
-        pd = self.spec.processing_days
+        pd = self._pd
         if pd > 0:
             self.wip += q
             ev = Timeout(self.sim.env, pd, (self, q, comp, cos))

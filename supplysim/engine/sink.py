@@ -73,23 +73,10 @@ class SinkRT:
         self._i = 0
 
     def start(self):
-        """Start a stream of unit orders (order interval 0); periodic orders come from a :class:`DemandClock`."""
+        """Start a stream of unit orders (order interval 0); periodic orders are drawn by a :class:`DemandClock`."""
         self._dt = self.spec.order_interval_days
         if self._dt == 0:
             self.sim.env.process(self._run_process())
-
-    def order(self, now):
-        """Draw this period's order and let it arrive."""
-        i = self._i
-        if i >= len(self._buf):
-            self._refill(now, self._dt)
-            i = 0
-        d = self._buf[i]
-        self._i = i + 1
-        if self.subs:
-            d *= substitution_factor(self.subs, now)
-        if d > 0:
-            self.arrive(d, now)
 
     def _run_process(self):
         """Unit orders in a Poisson process (rate with growth, by inversion of the cumulative rate)."""
@@ -185,5 +172,15 @@ class DemandClock:
     def _tick(self, ev):
         now = self.env._now
         for s in self.sinks:
-            s.order(now)
+            # the draw of ``SinkRT.order``, inline: this loop runs once per order
+            i = s._i
+            if i >= len(s._buf):
+                s._refill(now, s._dt)
+                i = 0
+            d = s._buf[i]
+            s._i = i + 1
+            if s.subs:
+                d *= substitution_factor(s.subs, now)
+            if d > 0:
+                s.arrive(d, now)
         self.ev.arm(self.interval).callbacks.append(self._tick)
