@@ -42,8 +42,8 @@ class Tick(Event):
         self._value = None
         self._ok = True
 
-    def arm(self, delay):
-        """Schedule the event ``delay`` days from now and return it (to yield or to add callbacks to)."""
-        self.callbacks = []
+    def arm(self, delay, callback=None):
+        """Schedule the event ``delay`` days from now with ``callback`` (if any) and return it."""
+        self.callbacks = [callback] if callback is not None else []
         self.env.schedule(self, NORMAL, delay)
         return self

@@ -659,14 +659,15 @@ class NodeRT:
         """
         self._tick = Tick(self.sim.env)
         self._idle = False
-        Immediate(self.sim.env).callbacks.append(self._step)   # ordered like a process start
+        self._cb = self._step   # one bound method for every wait
+        Immediate(self.sim.env).callbacks.append(self._cb)   # ordered like a process start
 
     def _sleep(self, delay):
-        self._tick.arm(delay).callbacks.append(self._step)
+        self._tick.arm(delay, self._cb)
 
     def _wait(self):
         w = self.waiting = Event(self.sim.env)
-        w.callbacks.append(self._step)
+        w.callbacks.append(self._cb)
 
     def _step(self, ev):
         env = self.sim.env
@@ -702,7 +703,7 @@ class NodeRT:
             self._period_cap = cap
             self.made += self.produce(cap - self.made, now)
         end = (k + 1) * P
-        if cap - self.made <= EPS * max(1.0, cap):
+        if cap - self.made <= (EPS * cap if cap > 1.0 else EPS):
             self._sleep(end - now)   # capacity used: the next batch is next period's
         elif self.blocked_by_target:
             # at the stock target (waking on every draw would make a trickle of tiny batches)

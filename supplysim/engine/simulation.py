@@ -170,6 +170,7 @@ class Simulation:
             ln.settle()
         for s in self.sinks.values():
             s.lane.settle()
+            s.floor = s.node.quick_floor.get(s.spec.commodity)
         for t in self.gate.boundaries():
             if t > 0:
                 self.wake_all_at(t)

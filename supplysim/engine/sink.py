@@ -43,6 +43,7 @@ class SinkRT:
         self._t0 = spec.start_day
         self.subs = []
         self.stock = node.stock(spec.commodity)
+        self.floor = None   # the node's quick reorder floor for this commodity, once the network is built
 
     def rate_at(self, t):
         """Expected demand in t/day at time ``t`` (growth and shocks applied)."""
@@ -119,7 +120,7 @@ class SinkRT:
             st.sink_q += d
             self.delivered += d
             self.filled += d
-            floor = node.quick_floor.get(c)
+            floor = self.floor
             if floor is None or q0 - d + node.inbound[c] - node.open_out[c] <= floor:
                 node.touch(c)   # the position may call for an order (a fixed reorder point says not)
             if node.waiting is not None and c == node.out:
@@ -164,8 +165,9 @@ class DemandClock:
         self.sinks = tuple(sinks)
         self.interval = interval
         self.ev = Tick(env)
+        self._cb = self._tick
         if start > 0:
-            self.ev.arm(start).callbacks.append(self._tick)
+            self.ev.arm(start, self._cb)
         else:
             Immediate(env).callbacks.append(self._tick)
 
@@ -183,4 +185,4 @@ class DemandClock:
                 d *= substitution_factor(s.subs, now)
             if d > 0:
                 s.arrive(d, now)
-        self.ev.arm(self.interval).callbacks.append(self._tick)
+        self.ev.arm(self.interval, self._cb)
