@@ -274,7 +274,7 @@ class NodeRT:
             # the backlog interval closes before the backlog falls (``open`` fell just above)
             sink.area += (ln.open + q) * (now - sink.t_last)
             sink.t_last = now
-            sink.delivered += q
+            sink.delivered_x += q
             return
         ln.shipped += q
         ln.used += q

@@ -329,7 +329,8 @@ class Simulation:
             last[key] = [b - getattr(o, attr) for o, b in zip(objs, last[key])]
         for s in self.sinks.values():
             s.touch(now)
-            s.demand = s.filled = s.lost = s.delivered = s.area = 0.0
+            s.reset()
+            s.area = 0.0
             s.first_unmet = None
         for n in self.nodes.values():
             n.produced = 0.0

@@ -32,8 +32,10 @@ class SinkRT:
         self.shocks = shocks
         self.lost_mode = spec.unmet == "lost"
         self.k = math.log1p(spec.growth) / 365.0 if spec.growth else 0.0
-        # running totals; the monthly records are their differences between month ends
-        self.demand = self.filled = self.delivered = self.lost = 0.0
+        # running totals; the monthly records are their differences between month ends. Orders
+        # served straight from stock count once in ``served`` (demand, filled and delivered at
+        # once); the ``_x`` parts hold the rest
+        self.served = self.demand_x = self.filled_x = self.delivered_x = self.lost = 0.0
         self.area = 0.0
         self.t_last = 0.0
         self.first_unmet = None
@@ -43,7 +45,27 @@ class SinkRT:
         self._t0 = spec.start_day
         self.subs = []
         self.stock = node.stock(spec.commodity)
+        self.commodity = spec.commodity
         self.floor = None   # the node's quick reorder floor for this commodity, once the network is built
+
+    @property
+    def demand(self):
+        """Tonnes ordered."""
+        return self.served + self.demand_x
+
+    @property
+    def filled(self):
+        """Tonnes served from stock on arrival."""
+        return self.served + self.filled_x
+
+    @property
+    def delivered(self):
+        """Tonnes delivered, on arrival or later."""
+        return self.served + self.delivered_x
+
+    def reset(self):
+        """Start the running totals again (end of a warm-up)."""
+        self.served = self.demand_x = self.filled_x = self.delivered_x = self.lost = 0.0
 
     def rate_at(self, t):
         """Expected demand in t/day at time ``t`` (growth and shocks applied)."""
@@ -106,10 +128,8 @@ class SinkRT:
 
     def arrive(self, d, now):
         """An order of ``d`` tonnes arrives."""
-        self.demand += d
-        ln = self.lane
         node = self.node
-        c = ln.commodity
+        c = self.commodity
         st = self.stock
         q0 = st.qty
         if q0 >= d and not node.open_out[c] and not node.unlimited:
@@ -118,23 +138,24 @@ class SinkRT:
             st.t_last = now
             st.qty = q0 - d
             st.sink_q += d
-            self.delivered += d
-            self.filled += d
+            self.served += d
             floor = self.floor
-            if floor is None or q0 - d + node.inbound[c] - node.open_out[c] <= floor:
+            if floor is None or q0 - d + node.inbound[c] <= floor:   # (nothing is owed: see above)
                 node.touch(c)   # the position may call for an order (a fixed reorder point says not)
             if node.waiting is not None and c == node.out:
                 node.nudge(now)
             return
+        ln = self.lane
+        self.demand_x += d
         self.touch(now)
         b0 = ln.open
-        before = self.delivered
+        before = self.delivered_x
         ln.open += d
         node.open_out[c] += d
         node.dispatch(c)
-        got = self.delivered - before
+        got = self.delivered_x - before
         imm = got - b0 if got > b0 else 0.0
-        self.filled += imm
+        self.filled_x += imm
         if imm < d - EPS:
             if self.first_unmet is None:
                 self.first_unmet = now
