@@ -33,9 +33,10 @@ class SinkRT:
         self.lost_mode = spec.unmet == "lost"
         self.k = math.log1p(spec.growth) / 365.0 if spec.growth else 0.0
         # running totals; the monthly records are their differences between month ends. Orders
-        # served straight from stock count once in ``served`` (demand, filled and delivered at
-        # once); the ``_x`` parts hold the rest
-        self.served = self.demand_x = self.filled_x = self.delivered_x = self.lost = 0.0
+        # served straight from stock count once in ``served`` (filled and delivered at once); the
+        # ``_x`` parts hold the rest. Demand keeps one total of its own, so it is the same sum of
+        # the same draws in every scenario (common random numbers, exactly)
+        self.demand = self.served = self.filled_x = self.delivered_x = self.lost = 0.0
         self.area = 0.0
         self.t_last = 0.0
         self.first_unmet = None
@@ -49,11 +50,6 @@ class SinkRT:
         self.floor = None   # the node's quick reorder floor for this commodity, once the network is built
 
     @property
-    def demand(self):
-        """Tonnes ordered."""
-        return self.served + self.demand_x
-
-    @property
     def filled(self):
         """Tonnes served from stock on arrival."""
         return self.served + self.filled_x
@@ -65,7 +61,7 @@ class SinkRT:
 
     def reset(self):
         """Start the running totals again (end of a warm-up)."""
-        self.served = self.demand_x = self.filled_x = self.delivered_x = self.lost = 0.0
+        self.demand = self.served = self.filled_x = self.delivered_x = self.lost = 0.0
 
     def rate_at(self, t):
         """Expected demand in t/day at time ``t`` (growth and shocks applied)."""
@@ -128,6 +124,7 @@ class SinkRT:
 
     def arrive(self, d, now):
         """An order of ``d`` tonnes arrives."""
+        self.demand += d
         node = self.node
         c = self.commodity
         st = self.stock
@@ -146,7 +143,6 @@ class SinkRT:
                 node.nudge(now)
             return
         ln = self.lane
-        self.demand_x += d
         self.touch(now)
         b0 = ln.open
         before = self.delivered_x
