@@ -84,7 +84,7 @@ class Layout:
     def stamp(self, vec, stage, country, copy=True):
         """A copy of ``vec`` whose ``stage`` origin is all ``country`` (``copy=False``: ``vec`` itself, changed)."""
         v = np.array(vec, dtype=float) if copy else vec
-        b = self.n_el + self.STAGES.index(stage) * self.block
+        b = self._base(stage)
         v[b: b + self.block] = 0.0
         if country in self.cindex:
             k = b + self.cindex[country] * self.n_re

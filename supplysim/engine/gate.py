@@ -238,18 +238,6 @@ class Gate:
 
     def allow(self, ln, comp, req, now):
         """Tonnes of ``req`` the rules let ``ln`` ship now; remembers which rules acted."""
-        rules = ln.rules
-        if len(rules) == 1 and rules[0].spec.mechanism == "licence":
-            # the common case, without the general loop's bookkeeping
-            r = rules[0]
-            if not r.controls(ln, comp, now):
-                ln.gated = ()
-                return req
-            ln.gated = rules
-            cred = r.licensed(ln, now)
-            if cred < req:
-                req = cred
-            return req if req > 0 else 0.0
         acting = []
         for r in ln.rules:
             if not r.controls(ln, comp, now):

@@ -28,7 +28,7 @@ class NodeRT:
     A node holds stocks (one per commodity), ships its open orders
     (``dispatch``), receives shipments (``receive``), orders inputs by its
     sourcing policies (``review``) and, when it has a recipe or is a source,
-    produces in batches of at most one period's capacity (``run``).
+    produces in batches of at most one period's capacity (``start``).
     """
 
     def __init__(self, sim, spec):
@@ -140,6 +140,10 @@ class NodeRT:
         self._cap_lo, self._cap_hi, self._cap_v = now, hi, cap
         return cap
 
+    def _cap_until(self, now):
+        # end of the cached constant-capacity piece holding ``now`` (``now`` if none is cached)
+        return self._cap_hi if self._cap_lo <= now < self._cap_hi else now
+
     def capacity_changed(self):
         """Forget the cached capacity (a schedule or outage window changed)."""
         self._cap_lo = self._cap_hi = -1.0
@@ -152,11 +156,6 @@ class NodeRT:
             elif b > now:
                 t = min(t, b)
         return t
-
-    def target(self, now):
-        if self.spec.target_stock is not None:
-            return self.spec.target_stock
-        return self.spec.target_cover_days * self.cap_per_day(now)
 
     # -- consumption rate for days-of-cover targets ---------------------------------------------
     def rate(self, c, now, depth=0):
@@ -186,9 +185,8 @@ class NodeRT:
         lane.open += q
         self.open_out[c] += q
         self.dispatch(c)
-        w = self.waiting
-        if w is not None and w._value is PENDING and self.sim.env._now >= self.wait_until:
-            w.succeed()
+        if self.waiting is not None:
+            self.nudge(self.sim.env._now)
         self.touch(c)
 
     def dispatch(self, c):
@@ -228,12 +226,8 @@ class NodeRT:
             if q > EPS:
                 self._ship(lanes[0], q, st, now)
         else:
-            tot = sum(req)
-            if tot <= avail:
+            if sum(req) <= avail:
                 qs = req
-            elif self.allocation == "pro_rata":
-                f = avail / tot
-                qs = [r * f for r in req]
             else:
                 qs = allocate(self.allocation, avail, req, [ln.priority for ln in lanes],
                               [ln.share for ln in lanes])
@@ -244,9 +238,8 @@ class NodeRT:
             self.retry.add(c)
             ev = Timeout(sim.env, (k + 1) * sim.period - now, c)
             ev.callbacks.append(self._retry)
-        w = self.waiting
-        if w is not None and c == self.out and w._value is PENDING and now >= self.wait_until:
-            w.succeed()
+        if self.waiting is not None and c == self.out:
+            self.nudge(now)
 
     def _retry(self, ev):
         self.retry.discard(ev._value)
@@ -261,20 +254,15 @@ class NodeRT:
             sim.ledger.sourced += q * st.comp   # an unlimited source brings material into being
             if sink is not None:
                 st.sink_q += q
+        elif sink is not None:
+            st.deliver(q, now)
         else:
-            st.area += st.qty * (now - st.t_last)
-            st.t_last = now
-            x = st.qty - q
-            st.qty = x if x >= EPS else (0.0 if x > -1e-6 else x)
-            if sink is not None:
-                st.sink_q += q
-            else:
-                st.outflow += q
+            st.take(q, now)
         if sink is not None:
             # the backlog interval closes before the backlog falls (``open`` fell just above)
             sink.area += (ln.open + q) * (now - sink.t_last)
             sink.t_last = now
-            sink.delivered_x += q
+            sink.delivered += q
             return
         ln.shipped += q
         ln.used += q
@@ -282,12 +270,7 @@ class NodeRT:
             sim.gate.consume(ln, q)
         sim.cost_transport += q * ln.cost
         ln.in_transit += q
-        i = ln._i
-        if ln.const is None and i < len(ln._buf):
-            ln._i = i + 1
-            lt = ln._buf[i] + ln.extra_days
-        else:
-            lt = ln.lead_time() + ln.extra_days
+        lt = ln.lead_time() + ln.extra_days
         if lt <= 0:
             ln.dst.receive(ln, q, st.comp, now)
         else:
@@ -451,17 +434,17 @@ class NodeRT:
             from ..materials import ELEMENT_INDEX
             self.feed = self.stock(r.feed)
             self.need = ((self.feed, 1.0, 1.0),)
-            self._split_els, self._split_den, self._split_stock, self._split_mask = {}, {}, {}, {}
+            self._split_els, self._split_den, masks, rows = {}, {}, [], []
             for c, els in r.outputs.items():
                 idx = np.array([ELEMENT_INDEX[e] for e in els])
                 self._split_els[c] = idx
-                self._split_mask[c] = self.sim.layout.element_mask(idx)
+                masks.append(self.sim.layout.element_mask(idx))
                 den = float(cm[c].content[idx].sum())
                 self._split_den[c] = den if den > 0 else 1.0
-                self._split_stock[c] = self.stock(c)
-            self.co_stocks = tuple((c, st) for c, st in self._split_stock.items() if c != spec.output)
-            self._split_M = np.vstack([self._split_mask[c] for c in r.outputs]).astype(float)
-            self._split_rows = tuple((c, self._split_stock[c], self._split_den[c]) for c in r.outputs)
+                rows.append((c, self.stock(c), self._split_den[c]))
+            self.co_stocks = tuple((c, st) for c, st, _ in rows if c != spec.output)
+            self._split_M = np.array(masks, dtype=float)   # one row per output: its elements and origins
+            self._split_rows = tuple(rows)
 
     def _co_per_main(self, c):
         """Tonnes of co-product ``c`` made per tonne of main output (at the current feed)."""
@@ -537,7 +520,7 @@ class NodeRT:
         """Produce up to ``cap`` (main output units) now; return the quantity."""
         target = self._ts
         if target is None:
-            target = self._tcd * (self._cap_v if self._cap_lo <= now < self._cap_hi else self.cap_per_day(now))
+            target = self._tcd * self.cap_per_day(now)
         room = target + self.open_out[self.out] - self.out_stock.qty - self.wip
         if self.co_stocks:
             # a co-product owed to buyers keeps the plant running as long as it takes to make
@@ -686,7 +669,7 @@ class NodeRT:
         if k != self.k:
             self.k = k
             self.made = 0.0
-        cap = (self._cap_v if self._cap_lo <= now < self._cap_hi else self.cap_per_day(now)) * P
+        cap = self.cap_per_day(now) * P
         if cap != self._last_cap:
             # inputs sized in days of cover follow capacity; a plant starting up orders its inputs
             self._last_cap = cap
@@ -707,7 +690,7 @@ class NodeRT:
             self._sleep(end - now)   # capacity used: the next batch is next period's
         elif self.blocked_by_target:
             # at the stock target (waking on every draw would make a trickle of tiny batches)
-            hi = self._cap_hi if self._cap_lo <= now < self._cap_hi else now
+            hi = self._cap_until(now)
             if hi <= end:
                 self._sleep(end - now)   # capacity (so maybe the target) changes this period
                 return
@@ -718,7 +701,7 @@ class NodeRT:
             self._wait()
             if self.short_inputs:
                 # only a receipt can help before the period (or the capacity) changes
-                hi = self._cap_hi if self._cap_lo <= now < self._cap_hi else now
+                hi = self._cap_until(now)
                 self.wait_until = end if end < hi else hi
 
     def _batch_possible(self):

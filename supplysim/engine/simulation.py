@@ -247,16 +247,18 @@ class Simulation:
             if self.check:
                 self.check_invariants()
 
+    def _flow_totals(self):
+        """Running totals of every recorded flow: key -> one value per sink, node or lane."""
+        return {key: [getattr(o, attr) for o in getattr(self, objs)] for key, objs, attr in _FLOWS}
+
     def _snapshot(self):
         # flows are running totals; a month's record is the change since the last month end
         rec, last = self._rec, self._last
-        sinks, nodes, lanes = self._sink_list, self._node_list, self._lane_list
-        for key, cur in (("demand", [s.demand for s in sinks]), ("filled", [s.filled for s in sinks]),
-                         ("lost", [s.lost for s in sinks]), ("delivered", [s.delivered for s in sinks]),
-                         ("production", [n.produced for n in nodes]), ("shipped", [ln.shipped for ln in lanes])):
-            prev = last[key]
-            rec[key].append([a - b for a, b in zip(cur, prev)])
-            last[key] = cur
+        sinks, nodes = self._sink_list, self._node_list
+        cur = self._flow_totals()
+        for key, vals in cur.items():
+            rec[key].append([a - b for a, b in zip(vals, last[key])])
+        self._last = cur
         rec["backlog"].append([s.lane.open for s in sinks])
         rec["stock"].append([n.stocks[n.spec.output].qty if n.spec.output in n.stocks else 0.0 for n in nodes])
 
@@ -322,11 +324,10 @@ class Simulation:
     def _warmup(self, t):
         yield Urgent(self.env, t)
         now = self.env.now
+        # the totals restart from zero, so the open month keeps what came before
         last = self._last
-        for key, objs, attr in (("demand", self._sink_list, "demand"), ("filled", self._sink_list, "filled"),
-                                ("lost", self._sink_list, "lost"), ("delivered", self._sink_list, "delivered"),
-                                ("production", self._node_list, "produced"), ("shipped", self._lane_list, "shipped")):
-            last[key] = [b - getattr(o, attr) for o, b in zip(objs, last[key])]
+        for key, vals in self._flow_totals().items():
+            last[key] = [b - a for a, b in zip(vals, last[key])]
         for s in self.sinks.values():
             s.touch(now)
             s.reset()
@@ -357,11 +358,7 @@ class Simulation:
         self._lane_list = list(self.lanes.values())
         self._rec = {k: [] for k in ("demand", "filled", "lost", "delivered", "backlog", "production", "stock",
                                       "shipped")}
-        zeros = {"sinks": [0.0] * len(self._sink_list), "nodes": [0.0] * len(self._node_list),
-                 "lanes": [0.0] * len(self._lane_list)}
-        self._last = {k: list(zeros[g]) for k, g in (("demand", "sinks"), ("filled", "sinks"), ("lost", "sinks"),
-                                                      ("delivered", "sinks"), ("production", "nodes"),
-                                                      ("shipped", "lanes"))}
+        self._last = {k: [0.0] * len(v) for k, v in self._flow_totals().items()}
         self.env.process(self._recorder(until))
         if not 0 <= warmup < until:
             raise ValueError(f"warmup must be in [0, until), got {warmup}")
@@ -376,6 +373,12 @@ class Simulation:
         if self.check:
             self.check_invariants()
         return build_result(self, until, time.perf_counter() - t0)
+
+
+#: Flows recorded monthly from running totals: (record key, list attribute, counter attribute).
+_FLOWS = (("demand", "_sink_list", "demand"), ("filled", "_sink_list", "filled"), ("lost", "_sink_list", "lost"),
+          ("delivered", "_sink_list", "delivered"), ("production", "_node_list", "produced"),
+          ("shipped", "_lane_list", "shipped"))
 
 
 def _weighted(qs, vecs, size):

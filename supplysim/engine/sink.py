@@ -32,11 +32,8 @@ class SinkRT:
         self.shocks = shocks
         self.lost_mode = spec.unmet == "lost"
         self.k = math.log1p(spec.growth) / 365.0 if spec.growth else 0.0
-        # running totals; the monthly records are their differences between month ends. Orders
-        # served straight from stock count once in ``served`` (filled and delivered at once); the
-        # ``_x`` parts hold the rest. Demand keeps one total of its own, so it is the same sum of
-        # the same draws in every scenario (common random numbers, exactly)
-        self.demand = self.served = self.filled_x = self.delivered_x = self.lost = 0.0
+        # running totals; the monthly records are their differences between month ends
+        self.demand = self.filled = self.delivered = self.lost = 0.0
         self.area = 0.0
         self.t_last = 0.0
         self.first_unmet = None
@@ -49,19 +46,9 @@ class SinkRT:
         self.commodity = spec.commodity
         self.floor = None   # the node's quick reorder floor for this commodity, once the network is built
 
-    @property
-    def filled(self):
-        """Tonnes served from stock on arrival."""
-        return self.served + self.filled_x
-
-    @property
-    def delivered(self):
-        """Tonnes delivered, on arrival or later."""
-        return self.served + self.delivered_x
-
     def reset(self):
         """Start the running totals again (end of a warm-up)."""
-        self.demand = self.served = self.filled_x = self.delivered_x = self.lost = 0.0
+        self.demand = self.filled = self.delivered = self.lost = 0.0
 
     def rate_at(self, t):
         """Expected demand in t/day at time ``t`` (growth and shocks applied)."""
@@ -135,7 +122,8 @@ class SinkRT:
             st.t_last = now
             st.qty = q0 - d
             st.sink_q += d
-            self.served += d
+            self.delivered += d
+            self.filled += d
             floor = self.floor
             if floor is None or q0 - d + node.inbound[c] <= floor:   # (nothing is owed: see above)
                 node.touch(c)   # the position may call for an order (a fixed reorder point says not)
@@ -145,13 +133,13 @@ class SinkRT:
         ln = self.lane
         self.touch(now)
         b0 = ln.open
-        before = self.delivered_x
+        before = self.delivered
         ln.open += d
         node.open_out[c] += d
         node.dispatch(c)
-        got = self.delivered_x - before
+        got = self.delivered - before
         imm = got - b0 if got > b0 else 0.0
-        self.filled_x += imm
+        self.filled += imm
         if imm < d - EPS:
             if self.first_unmet is None:
                 self.first_unmet = now
@@ -186,12 +174,12 @@ class DemandClock:
         if start > 0:
             self.ev.arm(start, self._cb)
         else:
-            Immediate(env).callbacks.append(self._tick)
+            Immediate(env).callbacks.append(self._cb)
 
     def _tick(self, ev):
         now = self.env._now
         for s in self.sinks:
-            # the draw of ``SinkRT.order``, inline: this loop runs once per order
+            # each stream's next order size, from its own buffered draws (rules R4, R5)
             i = s._i
             if i >= len(s._buf):
                 s._refill(now, s._dt)

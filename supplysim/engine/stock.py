@@ -44,7 +44,7 @@ class Stock:
         self.comp = comp
         self.area = 0.0
         self.t_last = now
-        self.sink_q = 0.0   # delivered to sinks since the last flush (counted in ``outflow`` only then)
+        self.sink_q = 0.0   # delivered to sinks since the last flush (moved to ``sunk`` by the flush)
         self.sunk = 0.0     # delivered to sinks up to the last flush
         self.ledger = ledger
         self.inflow = 0.0
@@ -70,10 +70,18 @@ class Stock:
 
     def take(self, q, now):
         """Remove ``q`` tonnes (composition unchanged)."""
+        self._withdraw(q, now)
+        self.outflow += q
+
+    def deliver(self, q, now):
+        """Remove ``q`` tonnes delivered to a sink (its elements reach the ledger at the next flush)."""
+        self._withdraw(q, now)
+        self.sink_q += q
+
+    def _withdraw(self, q, now):
         self.area += self.qty * (now - self.t_last)
         self.t_last = now
         self.qty -= q
-        self.outflow += q
         if self.qty < EPS:
             self.qty = 0.0 if self.qty > -1e-6 else self.qty
 
