@@ -238,7 +238,7 @@ class Gate:
 
     def allow(self, ln, comp, req, now):
         """Tonnes of ``req`` the rules let ``ln`` ship now; remembers which rules acted."""
-        acting = []
+        acting = ()
         for r in ln.rules:
             if not r.controls(ln, comp, now):
                 continue
@@ -247,7 +247,7 @@ class Gate:
                 r.blocked_attempts += 1
                 ln.gated = ()
                 return 0.0
-            acting.append(r)
+            acting += (r,)
             if m == "quota":
                 left = r.quota_left(now) - r.quota_held
                 if left < req:
@@ -257,7 +257,7 @@ class Gate:
                 cred = r.licensed(ln, now)
                 if cred < req:
                     req = cred
-        ln.gated = tuple(acting)
+        ln.gated = acting
         return req if req > 0 else 0.0
 
     def begin(self):

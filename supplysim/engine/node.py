@@ -226,11 +226,11 @@ class NodeRT:
             if q > EPS:
                 self._ship(lanes[0], q, st, now)
         else:
-            if sum(req) <= avail:
-                qs = req
+            rule = self.allocation
+            if rule == "pro_rata":
+                qs = allocate(rule, avail, req)   # pro rata needs neither priorities nor shares
             else:
-                qs = allocate(self.allocation, avail, req, [ln.priority for ln in lanes],
-                              [ln.share for ln in lanes])
+                qs = allocate(rule, avail, req, [ln.priority for ln in lanes], [ln.share for ln in lanes])
             for ln, q in zip(lanes, qs):
                 if q > EPS:
                     self._ship(ln, q, st, now)
@@ -254,10 +254,8 @@ class NodeRT:
             sim.ledger.sourced += q * st.comp   # an unlimited source brings material into being
             if sink is not None:
                 st.sink_q += q
-        elif sink is not None:
-            st.deliver(q, now)
         else:
-            st.take(q, now)
+            st.take(q, now, sink is not None)
         if sink is not None:
             # the backlog interval closes before the backlog falls (``open`` fell just above)
             sink.area += (ln.open + q) * (now - sink.t_last)

@@ -68,20 +68,16 @@ class Stock:
         self.qty += q
         self.inflow += q
 
-    def take(self, q, now):
-        """Remove ``q`` tonnes (composition unchanged)."""
-        self._withdraw(q, now)
-        self.outflow += q
-
-    def deliver(self, q, now):
-        """Remove ``q`` tonnes delivered to a sink (its elements reach the ledger at the next flush)."""
-        self._withdraw(q, now)
-        self.sink_q += q
-
-    def _withdraw(self, q, now):
+    def take(self, q, now, to_sink=False):
+        """Remove ``q`` tonnes (composition unchanged); ``to_sink``: delivered to demand, its elements
+        reach the ledger at the next flush."""
         self.area += self.qty * (now - self.t_last)
         self.t_last = now
         self.qty -= q
+        if to_sink:
+            self.sink_q += q
+        else:
+            self.outflow += q
         if self.qty < EPS:
             self.qty = 0.0 if self.qty > -1e-6 else self.qty
 

@@ -49,8 +49,11 @@ def _shares(avail, req, prio, shares):
 ALLOCATORS = {"pro_rata": _pro_rata, "priority": _priority, "shares": _shares}
 
 
-def allocate(rule: str, avail: float, req: list, prio: list, shares: list) -> list:
-    """Quantities to ship to each request when ``avail`` may not cover them all."""
+def allocate(rule: str, avail: float, req: list, prio: list = (), shares: list = ()) -> list:
+    """Quantities to ship to each request when ``avail`` may not cover them all.
+
+    ``prio`` and ``shares`` are needed by the ``priority`` and ``shares`` rules only.
+    """
     if sum(req) <= avail:
         return list(req)
     return ALLOCATORS[rule](avail, req, prio, shares)
