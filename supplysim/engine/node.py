@@ -199,7 +199,6 @@ class NodeRT:
             return
         sim = self.sim
         now = sim.env._now
-        k = int(now // sim.period)
         lanes = [ln for ln in self.out_lanes[c] if ln.open > EPS]
         req = []
         capped = False
@@ -216,7 +215,7 @@ class NodeRT:
                 from .responses import release_room
                 r = min(r, release_room(ln, now))
             if ln.cap_pp is not None and r > 0:
-                room = ln.room(k)
+                room = ln.room(int(now // sim.period))
                 if room < r:
                     r = room if room > 0 else 0.0
                     capped = True
@@ -236,7 +235,7 @@ class NodeRT:
                     self._ship(ln, q, st, now)
         if capped and c not in self.retry and self.open_out[c] > EPS:
             self.retry.add(c)
-            ev = Timeout(sim.env, (k + 1) * sim.period - now, c)
+            ev = Timeout(sim.env, (int(now // sim.period) + 1) * sim.period - now, c)
             ev.callbacks.append(self._retry)
         if self.waiting is not None and c == self.out:
             self.nudge(now)
@@ -514,11 +513,11 @@ class NodeRT:
     def flush(self):
         self._book(self._key, self.led_loss, self.led_add)
 
-    def produce(self, cap, now):
-        """Produce up to ``cap`` (main output units) now; return the quantity."""
+    def produce(self, cap, now, per_day):
+        """Produce up to ``cap`` (main output units) now, at capacity ``per_day``; return the quantity."""
         target = self._ts
         if target is None:
-            target = self._tcd * self.cap_per_day(now)
+            target = self._tcd * per_day
         room = target + self.open_out[self.out] - self.out_stock.qty - self.wip
         if self.co_stocks:
             # a co-product owed to buyers keeps the plant running as long as it takes to make
@@ -667,7 +666,8 @@ class NodeRT:
         if k != self.k:
             self.k = k
             self.made = 0.0
-        cap = self.cap_per_day(now) * P
+        per_day = self.cap_per_day(now)
+        cap = per_day * P
         if cap != self._last_cap:
             # inputs sized in days of cover follow capacity; a plant starting up orders its inputs
             self._last_cap = cap
@@ -682,7 +682,7 @@ class NodeRT:
             return
         if cap - self.made > EPS:
             self._period_cap = cap
-            self.made += self.produce(cap - self.made, now)
+            self.made += self.produce(cap - self.made, now, per_day)
         end = (k + 1) * P
         if cap - self.made <= (EPS * cap if cap > 1.0 else EPS):
             self._sleep(end - now)   # capacity used: the next batch is next period's
