@@ -17,6 +17,10 @@
     python benchmarks/bench_experiment.py                          # full: 100 reps, 10 and 7 years, 1,000-rep store
     python benchmarks/bench_experiment.py --reps 4 --years 2 --years2 1 --mem-reps 50   # quick check
 
+A speed probe (median of 3 plain-SimPy replications of the peer network,
+``simpy_baseline.py``) runs before and after each throughput run: on a shared machine whose
+speed drifts, it tells a slow spell from a slow engine.
+
 Writes benchmarks/results/experiment.json and prints a Markdown table.
 """
 from __future__ import annotations
@@ -31,8 +35,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import shown, ROOT, machine, write_json  # noqa: E402
+import simpy_baseline  # noqa: E402
 
 SCENARIOS = ["baseline", "cn-2010-quota", "cn-2025-04-licensing", "cn-us-embargo"]
+
+
+def speed_probe(reps=3):
+    """Median seconds of a plain-SimPy replication of the peer network (3,650 days)."""
+    return sorted(simpy_baseline.run(1, r, 3650, False)["wall_s"] for r in range(reps))[reps // 2]
 
 _THROUGHPUT = r"""
 import json, resource, sqlite3, sys, time
@@ -133,7 +143,9 @@ def main(argv=None):
     if not args.skip_throughput:
         data["throughput"] = []
         for y in [args.years] + ([args.years2] if args.years2 else []):
+            before = speed_probe()
             r = throughput(args, y)
+            r["speed_probe_s"] = {"before": before, "after": speed_probe()}
             data["throughput"].append(r)
             rows.append([f"(a) {r['reps']} reps x {len(r['scenarios'])} scenarios, {y:g} years, jobs {r['jobs']}",
                          f"{r['wall_s']:.1f} s wall ({r['sum_rep_wall_s']:.0f} s in replications)"])
@@ -143,6 +155,8 @@ def main(argv=None):
                          f"(target 300 s: {'met' if r['wall_100_reps_s'] <= 300 else 'NOT met'})"])
             rows.append([f"(a) mean s/replication, {y:g} years",
                          ", ".join(f"{s} {v:.2f}" for s, v in r["mean_rep_wall_s"].items())])
+            rows.append(["speed probe: plain-SimPy peer replication before / after",
+                         f"{r['speed_probe_s']['before']:.3f} s / {r['speed_probe_s']['after']:.3f} s"])
     if not args.skip_memory:
         m = memory(args)
         data["memory"] = m
