@@ -92,6 +92,21 @@ class Layout:
         v.flags.writeable = False
         return v
 
+    def stamper(self, stage, country):
+        """Index and factor arrays ``(src, keep)`` with ``vec[..., src] * keep == stamp(vec, stage, country)``.
+
+        Stamping as a gather lets a recipe stamp several output rows in one operation.
+        """
+        src = np.arange(self.size)
+        keep = np.ones(self.size)
+        b = self._base(stage)
+        keep[b: b + self.block] = 0.0
+        if country in self.cindex:
+            k = b + self.cindex[country] * self.n_re
+            src[k: k + self.n_re] = np.arange(self.n_re)
+            keep[k: k + self.n_re] = 1.0
+        return src, keep
+
     def element_mask(self, idx):
         """Boolean mask over the full vector: the elements ``idx`` and their origin entries."""
         m = np.zeros(self.size, dtype=bool)

@@ -12,9 +12,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from simpy.events import Timeout
 
 from ..random import BLOCK
+from .events import Call
 from .stock import EPS
 
 __all__ = ["Gate", "RuleRT", "same_customs_area", "EU_MEMBERS"]
@@ -195,8 +195,7 @@ class RuleRT:
             review, hold, u = self._draws()
             delay = max(review, 0.0) + max(hold, 0.0)
             self.pending[key] = pend + need
-            ev = Timeout(self.sim.env, delay, (ln, need, now, u))
-            ev.callbacks.append(self._decide)
+            Call(self.sim.env, delay, self._decide, (ln, need, now, u))
         return cred
 
     def _decide(self, ev):

@@ -4,10 +4,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from simpy.events import PENDING, Event, Timeout
 
 from ..policies import allocate, order_quantity
-from .events import Immediate, Tick
+from .events import Call, Immediate, Tick
 from .stock import EPS, Stock
 
 __all__ = ["NodeRT", "ORIGIN_STAGE"]
@@ -52,7 +51,7 @@ class NodeRT:
         self.gated_out = False   # set when a rule can act on one of the node's lanes
         self.gated_in = False    # set when a rule can act on a lane into the node
         self.unqualified = any(ln.qualification_days > 0 for ln in sim.model.lanes.values() if ln.dst == spec.id)
-        self.waiting = None
+        self.waiting = None   # the production loop: None running or sleeping, True waiting for a wake, False woken
         self.k = -1
         self.made = 0.0
         self.wip = 0.0
@@ -116,9 +115,13 @@ class NodeRT:
 
     # -- capacity -------------------------------------------------------------------------
     def wake(self):
-        w = self.waiting
-        if w is not None and w._value is PENDING:
-            w.succeed()
+        if self.waiting:
+            self._rouse()
+
+    def _rouse(self):
+        # the loop resumes at this instant, after what is already due now (as a triggered event)
+        self.waiting = False
+        self._tick.arm(0.0, self._cb)
 
     def cap_per_day(self, now):
         if self._cap_lo <= now < self._cap_hi:
@@ -185,7 +188,7 @@ class NodeRT:
         lane.open += q
         self.open_out[c] += q
         self.dispatch(c)
-        if self.waiting is not None:
+        if self.waiting:
             self.nudge(self.sim.env._now)
         self.touch(c)
 
@@ -235,9 +238,8 @@ class NodeRT:
                     self._ship(ln, q, st, now)
         if capped and c not in self.retry and self.open_out[c] > EPS:
             self.retry.add(c)
-            ev = Timeout(sim.env, (int(now // sim.period) + 1) * sim.period - now, c)
-            ev.callbacks.append(self._retry)
-        if self.waiting is not None and c == self.out:
+            Call(sim.env, (int(now // sim.period) + 1) * sim.period - now, self._retry, c)
+        if self.waiting and c == self.out:
             self.nudge(now)
 
     def _retry(self, ev):
@@ -271,9 +273,7 @@ class NodeRT:
         if lt <= 0:
             ln.dst.receive(ln, q, st.comp, now)
         else:
-            ev = Timeout(sim.env, lt, (ln, q, st.comp))
-            ev.callbacks.append(sim.arrive)
-            sim.in_flight.add(ev)
+            sim.in_flight.add(Call(sim.env, lt, sim.arrive, (ln, q, st.comp)))
 
     def receive(self, ln, q, comp, now):
         """A shipment arrives."""
@@ -281,9 +281,8 @@ class NodeRT:
         self.stocks[c].add(q, comp, now)
         ln.in_transit -= q
         self.inbound[c] -= q
-        w = self.waiting
-        if w is not None and w._value is PENDING and (now >= self.wait_until or self._batch_possible()):
-            w.succeed()
+        if self.waiting and (now >= self.wait_until or self._batch_possible()):
+            self._rouse()
         if self.open_out[c] > EPS:
             self.dispatch(c)
 
@@ -442,6 +441,7 @@ class NodeRT:
             self.co_stocks = tuple((c, st) for c, st, _ in rows if c != spec.output)
             self._split_M = np.array(masks, dtype=float)   # one row per output: its elements and origins
             self._split_rows = tuple(rows)
+            self._split_stamp = self.sim.layout.stamper(self.stamp, spec.country) if self.stamp else None
 
     def _co_per_main(self, c):
         """Tonnes of co-product ``c`` made per tonne of main output (at the current feed)."""
@@ -479,22 +479,20 @@ class NodeRT:
 
     def _split_vectors(self, comp):
         y = self.spec.recipe.yield_
-        lay = self.sim.layout
         parts = self._split_M * comp              # one row per output: its elements and their origins
-        masses = parts[:, :lay.n_el].sum(axis=1) * y
+        masses = (parts[:, :self.sim.layout.n_el].sum(axis=1) * y).tolist()
         kept = parts.sum(axis=0)
         kept *= y
-        outs = []
-        for i, (c, st, den) in enumerate(self._split_rows):
-            mass = float(masses[i])
-            if mass <= 0:
-                continue
-            per_feed = mass / den
-            v = parts[i] * (y / per_feed)
-            if self.stamp is not None:
-                v = lay.stamp(v, self.stamp, self.spec.country, copy=False)
-            v.flags.writeable = False
-            outs.append((st, per_feed, v, c))
+        rows = self._split_rows
+        per_feed = [m / den for m, (_, _, den) in zip(masses, rows)]
+        # each output's composition per tonne, stamped with this plant's origin: all rows at once
+        if self._split_stamp is not None:
+            src, keep = self._split_stamp
+            parts = parts.take(src, axis=1)
+            parts *= keep
+        parts *= np.array([y / p if p > 0 else 0.0 for p in per_feed])[:, None]
+        parts.flags.writeable = False
+        outs = [(st, p, parts[i], c) for i, ((c, st, _), p) in enumerate(zip(rows, per_feed)) if p > 0]
         main = next((p for s, p, v, c in outs if c == self.out), 0.0)
         return main, outs, np.maximum(comp - kept, 0.0)
 
@@ -610,9 +608,8 @@ class NodeRT:
         pd = self._pd
         if pd > 0:
             self.wip += q
-            ev = Timeout(self.sim.env, pd, (self, q, comp, cos))
-            ev.callbacks.append(self.sim.finish)
-            self.sim.in_process.add(ev)
+            sim = self.sim
+            sim.in_process.add(Call(sim.env, pd, sim.finish, (self, q, comp, cos)))
         else:
             self.finish(q, comp, cos, now)
 
@@ -646,8 +643,7 @@ class NodeRT:
         self._tick.arm(delay, self._cb)
 
     def _wait(self):
-        w = self.waiting = Event(self.sim.env)
-        w.callbacks.append(self._cb)
+        self.waiting = True
 
     def _step(self, ev):
         env = self.sim.env
@@ -722,16 +718,14 @@ class NodeRT:
 
     def nudge(self, now):
         """Wake the production loop after an order or a draw, unless it only waits for inputs."""
-        w = self.waiting
-        if w is not None and w._value is PENDING and now >= self.wait_until:
-            w.succeed()
+        if self.waiting and now >= self.wait_until:
+            self._rouse()
 
     def _wake_at(self, t):
         # one pending wake per node at its next capacity change, however often it idles before
         if t < INF and t != self._wake_t:
             self._wake_t = t
-            ev = Timeout(self.sim.env, t - self.sim.env._now)
-            ev.callbacks.append(self._timed_wake)
+            Call(self.sim.env, t - self.sim.env._now, self._timed_wake)
 
     def _timed_wake(self, ev):
         self._wake_t = None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from simpy.events import Timeout
 
 from ..model.specs import Schedule
+from .events import Call
 from .stock import EPS
 
 __all__ = ["random_outages", "expansion", "release_check", "release_room", "start_qualification", "substitution_factor"]
@@ -97,8 +98,7 @@ def start_qualification(buyer, c):
     for ln in buyer.in_lanes.get(c, ()):
         if not ln.qualified and not ln.qualifying:
             ln.qualifying = True
-            ev = Timeout(env, ln.spec.qualification_days, ln)
-            ev.callbacks.append(_qualified)
+            Call(env, ln.spec.qualification_days, _qualified, ln)
 
 
 def _qualified(ev):

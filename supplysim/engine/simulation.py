@@ -6,10 +6,11 @@ import time
 
 import numpy as np
 import simpy
+from simpy.events import URGENT
 
 from ..materials import ELEMENTS, Layout
 from ..random import as_entropy, stream
-from .events import FIRST, Urgent
+from .events import FIRST, Call, Urgent, run_until
 from .lane import LaneRT
 from .node import NodeRT
 from .results import ReplicationResult, build_result
@@ -129,9 +130,7 @@ class Simulation:
                 self.ledger.sourced += q * comp
                 ln.in_transit += q
                 ln.dst.inbound[ln.commodity] += q
-                ev = simpy.events.Timeout(env, max(ln.lead_time(), 0.0), (ln, q, comp))
-                ev.callbacks.append(self.arrive)
-                self.in_flight.add(ev)
+                self.in_flight.add(Call(env, max(ln.lead_time(), 0.0), self.arrive, (ln, q, comp)))
         for n in self.nodes.values():
             if n.spec.recipe is not None or n.spec.is_source and not n.unlimited:
                 n.start()
@@ -181,8 +180,7 @@ class Simulation:
     # -- processes ------------------------------------------------------------------------------------
     def wake_all_at(self, delay):
         """After ``delay`` days, let every node ship what it owes (a rule or quota period changed)."""
-        ev = Urgent(self.env, max(delay, 0.0))
-        ev.callbacks.append(self._wake_all)
+        Call(self.env, max(delay, 0.0), self._wake_all, None, URGENT)
 
     def _wake_all(self, ev):
         for n in self.nodes.values():
@@ -192,9 +190,7 @@ class Simulation:
 
     def at_review(self, delay, node, c):
         """Schedule ``node``'s review of ``c`` after ``delay`` days, before other events then."""
-        ev = Urgent(self.env, delay)
-        ev._value = (node, c)
-        ev.callbacks.append(_do_review)
+        Call(self.env, delay, _do_review, (node, c), URGENT)
 
     def _lane_disruption(self, d):
         # urgent, so a window [start, end) acts before reviews and shipments at its boundaries
@@ -366,7 +362,7 @@ class Simulation:
             self.env.process(self._warmup(warmup))
         self.warmup = warmup
         t0 = time.perf_counter()
-        self.env.run(until=until)
+        run_until(self.env, until)
         # the last month boundary coincides with ``until``: make sure it was processed
         if len(self._rec["demand"]) < len(self.model.calendar.month_starts(until)):
             self._snapshot()

@@ -127,7 +127,7 @@ class SinkRT:
             floor = self.floor
             if floor is None or q0 - d + node.inbound[c] <= floor:   # (nothing is owed: see above)
                 node.touch(c)   # the position may call for an order (a fixed reorder point says not)
-            if node.waiting is not None and c == node.out:
+            if node.waiting and c == node.out:
                 node.nudge(now)
             return
         ln = self.lane
