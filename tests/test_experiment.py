@@ -55,6 +55,12 @@ def test_store_exports_and_summary_shape(tmp_path, shock):
     assert head == "scenario,metric,key,month,mean,p05,p50,p95"
     d = res.compare("baseline", shock, "unmet_demand_t")
     assert d["n"] == 3 and d["mean"] > 0
+    # the exported differences (each scenario read once) are the paired comparisons, metric by metric
+    diffs = data["differences"][shock]
+    assert "fill_rate[EU]" in diffs and "unmet_demand_t" in diffs
+    for k, v in diffs.items():
+        if not k.startswith("recovery_months"):
+            assert v == json.loads(json.dumps(res.compare("baseline", shock, k))), k
 
 
 def test_serial_processes_and_resume_agree_exactly(tmp_path, shock):

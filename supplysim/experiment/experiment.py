@@ -263,15 +263,19 @@ class ExperimentResults:
 
     def metrics(self, scenario) -> dict:
         """``{metric: array over replications}`` (replication order)."""
+        return self._table(scenario)[1]
+
+    def _table(self, scenario):
+        """Replication indices and ``{metric: array over them}`` (NaN where a replication lacks it)."""
         rows = self.store.metrics(scenario)
         keys = {}
         for _, m in rows:
             for k in m:
                 keys.setdefault(k, None)
-        return {k: np.array([m.get(k, np.nan) for _, m in rows], float) for k in keys}
+        return [r for r, _ in rows], {k: np.array([m.get(k, np.nan) for _, m in rows], float) for k in keys}
 
     def replications(self, scenario) -> list:
-        return [r for r, _ in self.store.metrics(scenario)]
+        return self.store.replications(scenario)
 
     def summary(self) -> dict:
         """Per scenario: KPIs and per-region KPIs as mean, 95% interval, n, P5/P50/P95."""
@@ -307,7 +311,7 @@ class ExperimentResults:
         others = [s for s in self.scenarios if s != self.baseline]
         if not others:
             return {}
-        ms = self.metrics(self.baseline)
+        reps_a, ms = self._table(self.baseline)
         metrics = metrics or [k for k in ms if k.startswith(("fill_rate", "unmet_demand_t", "shortfall_t_yr",
                                                             "tts_days", "nadir_fill_rate", "triangle_days",
                                                             "recovery_months"))]
@@ -315,13 +319,18 @@ class ExperimentResults:
         out = {}
         for s in others:
             out[s] = {}
+            # each scenario's metrics are read once; pairs as in compare(): common replications
+            reps_b, mb = self._table(s)
+            common = sorted(set(reps_a) & set(reps_b))
+            ia = np.searchsorted(reps_a, common)
+            ib = np.searchsorted(reps_b, common)
+            nan = np.full(len(reps_b), np.nan)
             for k in metrics:
-                if k.startswith("recovery_months"):
+                if k.startswith("recovery_months") or len(common) < 2:
                     continue
-                try:
-                    out[s][k] = self.compare(self.baseline, s, k, comparisons=len(others))
-                except ValueError:
-                    pass
+                x = ms[k][ia] if k in ms else np.full(len(common), np.nan)
+                y = mb.get(k, nan)[ib]
+                out[s][k] = _clean(paired(x.tolist(), y.tolist(), comparisons=len(others)))
             for reg, st in rec.get(s, {}).items():
                 out[s][f"recovery_months[{reg}]"] = st
         return out

@@ -13,6 +13,7 @@ Examples
 """
 from __future__ import annotations
 
+import functools
 import math
 from statistics import NormalDist
 
@@ -46,6 +47,7 @@ def t_cdf(t: float, df: int) -> float:
     return 0.5 * (1 + a)
 
 
+@functools.lru_cache(maxsize=256)   # an export asks for the same few (p, df) thousands of times
 def t_quantile(p: float, df: int) -> float:
     """Quantile of Student's t (bisection on :func:`t_cdf`, to 1e-12)."""
     if not 0 < p < 1:

@@ -95,6 +95,11 @@ class Store:
     def scenarios(self) -> list:
         return [s for (s,) in self.db.execute("SELECT DISTINCT scenario FROM replications ORDER BY scenario")]
 
+    def replications(self, scenario) -> list:
+        """Replication indices stored for ``scenario``, in order."""
+        return [r for (r,) in self.db.execute("SELECT replication FROM replications WHERE scenario = ? "
+                                              "ORDER BY replication", (scenario,))]
+
     def metrics(self, scenario) -> list:
         """Metrics dicts of a scenario's replications, in replication order."""
         rows = self.db.execute("SELECT replication, metrics FROM replications WHERE scenario = ? "
