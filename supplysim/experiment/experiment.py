@@ -251,7 +251,12 @@ def _log_to(path, quiet):
 
 
 class ExperimentResults:
-    """Read access to a stored experiment: summaries, paired comparisons, exports."""
+    """Read access to a stored experiment: summaries, paired comparisons, exports.
+
+    A view of the store as it is when the view is made: summaries, differences,
+    recovery times and time series are computed once and shared by the exports,
+    the report and its figures (make a new view to see replications added later).
+    """
 
     def __init__(self, out):
         self.out = Path(out)
@@ -260,6 +265,12 @@ class ExperimentResults:
         self.scenarios = [s for s in self.manifest.get("scenario_order", self.store.scenarios())
                           if s in set(self.store.scenarios())]
         self.baseline = self.manifest.get("baseline", self.scenarios[0] if self.scenarios else None)
+        self._memo = {}
+
+    def _once(self, key, fn):
+        if key not in self._memo:
+            self._memo[key] = fn()
+        return self._memo[key]
 
     def metrics(self, scenario) -> dict:
         """``{metric: array over replications}`` (replication order)."""
@@ -267,6 +278,9 @@ class ExperimentResults:
 
     def _table(self, scenario):
         """Replication indices and ``{metric: array over them}`` (NaN where a replication lacks it)."""
+        return self._once(("table", scenario), lambda: self._read_table(scenario))
+
+    def _read_table(self, scenario):
         rows = self.store.metrics(scenario)
         keys = {}
         for _, m in rows:
@@ -279,6 +293,9 @@ class ExperimentResults:
 
     def summary(self) -> dict:
         """Per scenario: KPIs and per-region KPIs as mean, 95% interval, n, P5/P50/P95."""
+        return self._once("summary", self._summary)
+
+    def _summary(self):
         out = {}
         for s in self.scenarios:
             ms = self.metrics(s)
@@ -308,6 +325,11 @@ class ExperimentResults:
 
     def differences(self, metrics=None) -> dict:
         """Every scenario against the baseline, Bonferroni over the scenarios compared."""
+        if metrics is None:
+            return self._once("differences", lambda: self._differences(None))
+        return self._differences(metrics)
+
+    def _differences(self, metrics):
         others = [s for s in self.scenarios if s != self.baseline]
         if not others:
             return {}
@@ -337,6 +359,9 @@ class ExperimentResults:
 
     def recovery(self, eps=0.02) -> dict:
         """Per scenario and region: months to recover to within ``eps`` of the baseline's monthly fill."""
+        return self._once(("recovery", eps), lambda: self._recovery(eps))
+
+    def _recovery(self, eps):
         if not self.baseline:
             return {}
         base = {r: s for r, _, s in self.store.series(self.baseline)}
@@ -356,13 +381,16 @@ class ExperimentResults:
                 start = t_start.setdefault(s, _first_month_of_shortfall(fr, bfr))
                 for j, g in enumerate(regs):
                     if g in bregs:
-                        vals.setdefault(g, []).append(recovery_months(bfr[:, bregs.index(g)], fr[:, j], start))
+                        vals.setdefault(g, []).append(recovery_months(bfr[:, bregs.index(g)], fr[:, j], start, eps))
                 del tts
             out[s] = {g: _clean(mean_ci(v)) for g, v in vals.items()}
         return out
 
     def timeseries(self):
         """Yield ``(scenario, metric, key, months, mean, p05, p50, p95)`` folding replications in order."""
+        return iter(self._once("timeseries", lambda: list(self._timeseries())))
+
+    def _timeseries(self):
         for s in self.scenarios:
             acc = {}
             months = None

@@ -209,44 +209,12 @@ def _long_run_delivery(res, months=12) -> dict:
 
 
 # -- the report ------------------------------------------------------------------------------------
-class _Cached:
-    """A read-only view of ``ExperimentResults`` that computes summaries, differences, metrics and
-    time series once (the figures ask for them repeatedly)."""
-
-    def __init__(self, res):
-        self._res = res
-        self._memo = {}
-
-    def __getattr__(self, name):
-        return getattr(self._res, name)
-
-    def _get(self, key, fn):
-        if key not in self._memo:
-            self._memo[key] = fn()
-        return self._memo[key]
-
-    def summary(self):
-        return self._get("summary", self._res.summary)
-
-    def differences(self, metrics=None):
-        if metrics is not None:
-            return self._res.differences(metrics)
-        return self._get("differences", self._res.differences)
-
-    def metrics(self, scenario):
-        return self._get(("metrics", scenario), lambda: self._res.metrics(scenario))
-
-    def timeseries(self):
-        return iter(self._get("timeseries", lambda: list(self._res.timeseries())))
-
-
 def build_report(res, figures=True) -> Path:
     """Write ``figures/*.png``, ``report.html`` (self-contained) and ``report.md`` into ``res.out``.
 
     Returns the path of ``report.html``. A figure that fails is logged and left
     out (the report says so) rather than stopping the report.
     """
-    res = res if isinstance(res, _Cached) else _Cached(res)
     out = Path(res.out)
     figdir = out / "figures"
     figdir.mkdir(parents=True, exist_ok=True)
