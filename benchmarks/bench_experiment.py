@@ -1,11 +1,13 @@
 """Experiment throughput and memory.
 
-(a) Throughput: an N-replication, 4-scenario comparison of the default model
-    (``Experiment(...).run(jobs=J)``: spawn the pool, run, store, export; no report) over a
-    10-year and a 7-year horizon. The target is 100 replications x 4 scenarios x 10 years in
-    <= 5 minutes on 2 cores. With ``--reps`` below 100 the 100-replication time is also
-    extrapolated (measured time x 100 / reps; the pool start-up is a few seconds and is
-    counted in full in the measurement, so the extrapolation errs high by that much).
+(a) Throughput: an N-replication, 4-scenario comparison of the default model over a
+    10-year and a 7-year horizon, run as a user runs it: ``supplysim compare models/rare_earths
+    --scenarios ... --reps N --years Y --jobs J --seed S --out DIR --quiet`` in a fresh
+    process, with its defaults (invariant checks every month, store, exports, figures and the
+    HTML report). The target is 100 replications x 4 scenarios x 10 years in <= 5 minutes on
+    2 cores. With ``--reps`` below 100 the 100-replication time is also extrapolated
+    (measured time x 100 / reps; start-up and the report are counted in full, so the
+    extrapolation errs high by that much).
 (b) Memory: peak RSS of the main process while exporting and aggregating a store of 1,000
     replications (``ExperimentResults(out).export()``: summary with paired differences,
     replications.csv, timeseries.csv with streamed quantile sketches), measured in a fresh
@@ -62,6 +64,23 @@ print(json.dumps({"load_s": t1 - t0, "run_export_s": t2 - t1, "wall_s": t2 - t0,
                   "maxrss_children_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}))
 """
 
+_COMPARE = r"""
+import json, resource, sqlite3, sys, time
+from supplysim.cli import main
+a = json.loads(sys.argv[1])
+t0 = time.perf_counter()
+rc = main(["compare", a["model"], "--scenarios", ",".join(a["scenarios"]), "--reps", str(a["reps"]),
+           "--years", str(a["years"]), "--jobs", str(a["jobs"]), "--seed", str(a["seed"]), "--out", a["out"], "--quiet"])
+t1 = time.perf_counter()
+assert rc in (0, None), rc
+db = sqlite3.connect(a["out"] + "/results.sqlite")
+walls = {s: [w for (w,) in db.execute("SELECT wall_s FROM replications WHERE scenario = ?", (s,))]
+         for s in a["scenarios"]}
+print(json.dumps({"wall_s": t1 - t0, "rep_wall_s": walls,
+                  "maxrss_self_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "maxrss_children_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}))
+"""
+
 _EXPORT = r"""
 import json, resource, sys, time
 from supplysim.experiment.experiment import ExperimentResults
@@ -86,8 +105,8 @@ def _py(code, *args):
 def throughput(args, years):
     out = ROOT / "runs" / "bench_experiment" / f"throughput-{years:g}y"
     shutil.rmtree(out, ignore_errors=True)
-    r = _py(_THROUGHPUT, json.dumps({"model": "models/rare_earths", "scenarios": args.scenarios, "reps": args.reps,
-                                     "seed": args.seed, "years": years, "out": str(out), "jobs": args.jobs}))
+    r = _py(_COMPARE, json.dumps({"model": "models/rare_earths", "scenarios": args.scenarios, "reps": args.reps,
+                                  "seed": args.seed, "years": years, "out": str(out), "jobs": args.jobs}))
     n = args.reps * len(args.scenarios)
     per = {s: sum(v) / len(v) for s, v in r["rep_wall_s"].items() if v}
     cpu = sum(sum(v) for v in r["rep_wall_s"].values())
@@ -147,7 +166,7 @@ def main(argv=None):
             r = throughput(args, y)
             r["speed_probe_s"] = {"before": before, "after": speed_probe()}
             data["throughput"].append(r)
-            rows.append([f"(a) {r['reps']} reps x {len(r['scenarios'])} scenarios, {y:g} years, jobs {r['jobs']}",
+            rows.append([f"(a) supplysim compare, {r['reps']} reps x {len(r['scenarios'])} scenarios, {y:g} years, jobs {r['jobs']}",
                          f"{r['wall_s']:.1f} s wall ({r['sum_rep_wall_s']:.0f} s in replications)"])
             rows.append([f"(a) -> 100 reps x {len(r['scenarios'])} scenarios, {y:g} years"
                          + (" (extrapolated)" if r["extrapolated"] else ""),
