@@ -81,13 +81,17 @@ class Layout:
         v.flags.writeable = False
         return v
 
+    def _slot(self, stage, country):
+        """Start of ``stage``'s origin block and of ``country``'s entries in it (None: not a model country)."""
+        b = self._base(stage)
+        return b, (b + self.cindex[country] * self.n_re if country in self.cindex else None)
+
     def stamp(self, vec, stage, country, copy=True):
         """A copy of ``vec`` whose ``stage`` origin is all ``country`` (``copy=False``: ``vec`` itself, changed)."""
         v = np.array(vec, dtype=float) if copy else vec
-        b = self._base(stage)
+        b, k = self._slot(stage, country)
         v[b: b + self.block] = 0.0
-        if country in self.cindex:
-            k = b + self.cindex[country] * self.n_re
+        if k is not None:
             v[k: k + self.n_re] = vec[: self.n_re]
         v.flags.writeable = False
         return v
@@ -99,10 +103,9 @@ class Layout:
         """
         src = np.arange(self.size)
         keep = np.ones(self.size)
-        b = self._base(stage)
+        b, k = self._slot(stage, country)
         keep[b: b + self.block] = 0.0
-        if country in self.cindex:
-            k = b + self.cindex[country] * self.n_re
+        if k is not None:
             src[k: k + self.n_re] = np.arange(self.n_re)
             keep[k: k + self.n_re] = 1.0
         return src, keep

@@ -315,12 +315,12 @@ class ExperimentResults:
 
     def compare(self, a, b, metric="fill_rate", comparisons=1) -> dict:
         """Paired comparison ``b - a`` of ``metric`` over common replications (rule A4)."""
-        ma, mb = dict(self.store.metrics(a)), dict(self.store.metrics(b))
-        reps = sorted(set(ma) & set(mb))
+        (reps_a, ma), (reps_b, mb) = self._table(a), self._table(b)
+        reps = sorted(set(reps_a) & set(reps_b))
         if len(reps) < 2:
             raise ValueError(f"need at least 2 common replications of {a} and {b}, have {len(reps)}")
-        x = [ma[r].get(metric, np.nan) for r in reps]
-        y = [mb[r].get(metric, np.nan) for r in reps]
+        x = ma[metric][np.searchsorted(reps_a, reps)].tolist() if metric in ma else [np.nan] * len(reps)
+        y = mb[metric][np.searchsorted(reps_b, reps)].tolist() if metric in mb else [np.nan] * len(reps)
         return _clean(paired(x, y, comparisons=comparisons))
 
     def differences(self, metrics=None) -> dict:
@@ -333,7 +333,7 @@ class ExperimentResults:
         others = [s for s in self.scenarios if s != self.baseline]
         if not others:
             return {}
-        reps_a, ms = self._table(self.baseline)
+        ms = self.metrics(self.baseline)
         metrics = metrics or [k for k in ms if k.startswith(("fill_rate", "unmet_demand_t", "shortfall_t_yr",
                                                             "tts_days", "nadir_fill_rate", "triangle_days",
                                                             "recovery_months"))]
@@ -341,18 +341,13 @@ class ExperimentResults:
         out = {}
         for s in others:
             out[s] = {}
-            # each scenario's metrics are read once; pairs as in compare(): common replications
-            reps_b, mb = self._table(s)
-            common = sorted(set(reps_a) & set(reps_b))
-            ia = np.searchsorted(reps_a, common)
-            ib = np.searchsorted(reps_b, common)
-            nan = np.full(len(reps_b), np.nan)
             for k in metrics:
-                if k.startswith("recovery_months") or len(common) < 2:
+                if k.startswith("recovery_months"):
                     continue
-                x = ms[k][ia] if k in ms else np.full(len(common), np.nan)
-                y = mb.get(k, nan)[ib]
-                out[s][k] = _clean(paired(x.tolist(), y.tolist(), comparisons=len(others)))
+                try:
+                    out[s][k] = self.compare(self.baseline, s, k, comparisons=len(others))
+                except ValueError:
+                    pass
             for reg, st in rec.get(s, {}).items():
                 out[s][f"recovery_months[{reg}]"] = st
         return out
