@@ -20,7 +20,7 @@ def describe_executor(executor, jobs) -> str:
     return f"dask {getattr(executor, 'scheduler', None) and executor.scheduler.address or executor!r}"
 
 
-def execute(fn, tasks, executor=None, jobs=1):
+def execute(fn, tasks, executor=None, jobs=1, warm=None):
     """Run ``fn`` on every task; yield results as they finish (any order).
 
     Parameters
@@ -29,6 +29,9 @@ def execute(fn, tasks, executor=None, jobs=1):
         ``None`` means serial when ``jobs`` is 1 and local processes otherwise.
     jobs : int
         Worker processes for the local pool.
+    warm : callable, optional
+        Run once in each local worker process before its first task (to load
+        what every task shares). It must not change any result.
     """
     tasks = list(tasks)
     if not tasks:
@@ -41,7 +44,7 @@ def execute(fn, tasks, executor=None, jobs=1):
         return
     if executor == "processes":
         ctx = mp.get_context("spawn")
-        with cf.ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=ctx) as ex:
+        with cf.ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=ctx, initializer=warm) as ex:
             futs = [ex.submit(fn, t) for t in tasks]
             try:
                 for f in cf.as_completed(futs):

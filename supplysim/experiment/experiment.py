@@ -12,6 +12,7 @@ Examples
 from __future__ import annotations
 
 import csv
+import functools
 import json
 import logging
 import math
@@ -28,7 +29,7 @@ from ..model import load_model
 from ..random import as_entropy
 from .executors import describe_executor, execute
 from .metrics import recovery_months, replication_metrics, replication_series
-from .runner import cached_model
+from .runner import cached_model, warm_worker
 from .sketch import Moments, QuantileSketch
 from .stats import mean_ci, paired
 from .store import Store
@@ -53,12 +54,16 @@ class ExperimentTask:
 
 def run_experiment_task(task: ExperimentTask):
     """Run one replication and return what the store keeps (small, picklable)."""
-    model = cached_model(task.model_path, None if task.scenario == "baseline" else task.scenario,
-                         tuple(task.options))
+    model = cached_model(task.model_path, _model_scenario(task.scenario), tuple(task.options))
     sim = Simulation(model, seed=task.entropy, replication=task.replication, check=task.check)
     res = sim.run(until=task.until)
     return (task.scenario, task.replication, replication_metrics(res, sim.t_disrupt), replication_series(res),
             res.months, res.kpis["wall_s"], sim.t_disrupt)
+
+
+def _model_scenario(label):
+    """The scenario argument of ``load_model`` for a scenario label (``baseline``: none)."""
+    return None if label == "baseline" else label
 
 
 class Experiment:
@@ -102,7 +107,7 @@ class Experiment:
         self.out = Path(out)
         self.command = command or " ".join(sys.argv)
         # load every scenario now: a broken file fails before any replication runs
-        self.models = {s: load_model(self.model_path, scenario=None if s == "baseline" else s, options=self.options)
+        self.models = {s: load_model(self.model_path, scenario=_model_scenario(s), options=self.options)
                        for s in self.scenarios}
         base = self.models[self.baseline]
         self.until = days if days is not None else (years if years is not None else base.years) * 365.0
@@ -209,7 +214,10 @@ class Experiment:
             from tqdm import tqdm
             bar = tqdm(total=len(tasks), unit="rep", desc="replications", file=sys.stderr)
         try:
-            for scen, rep, metrics, series, months, wall, _ in execute(run_experiment_task, tasks, executor, jobs):
+            warm = functools.partial(warm_worker, sorted({(t.model_path, _model_scenario(t.scenario), t.options)
+                                                          for t in tasks}, key=repr))
+            for scen, rep, metrics, series, months, wall, _ in execute(run_experiment_task, tasks, executor, jobs,
+                                                                       warm=warm):
                 store.add(scen, rep, metrics, series, months, wall)
                 log.info("done %s #%d (%.2f s)", scen, rep, wall)
                 if bar:

@@ -14,7 +14,7 @@ from ..engine import Simulation
 from ..model import load_model
 from .executors import execute
 
-__all__ = ["Task", "run_task", "run_replications"]
+__all__ = ["Task", "run_task", "run_replications", "warm_worker"]
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,19 @@ class Task:
 def cached_model(path, scenario, options):
     """A loaded model, kept per worker process so replications do not parse files again."""
     return load_model(path, scenario=scenario, options=options)
+
+
+def warm_worker(models):
+    """Load every ``(path, scenario, options)`` model in a fresh worker process, then freeze the heap.
+
+    What is loaded now lives as long as the worker; ``gc.freeze`` moves it out of
+    the collector's generations so collections during the runs do not traverse
+    it again and again (about 1% of a replication of the default model).
+    """
+    import gc
+    for path, scenario, options in models:
+        cached_model(path, scenario, tuple(options))
+    gc.freeze()
 
 
 def run_task(task: Task):
@@ -57,7 +70,10 @@ def run_replications(tasks, jobs=1, progress=None):
     progress : callable, optional
         Called once per finished replication.
     """
-    for pair in execute(_task_and_result, tasks, None, jobs):
+    tasks = list(tasks)
+    warm = functools.partial(warm_worker, sorted({(t.model_path, t.scenario, tuple(t.options)) for t in tasks},
+                                                 key=repr))
+    for pair in execute(_task_and_result, tasks, None, jobs, warm=warm):
         if progress:
             progress()
         yield pair
