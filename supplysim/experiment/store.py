@@ -9,7 +9,7 @@ replications(scenario, replication, metrics, series, wall_s)
     One row per finished replication, committed in its own transaction as
     soon as it arrives: ``metrics`` is JSON (``name[key] -> value``) and
     ``series`` the replication's monthly region, trade and production series
-    (``numpy.savez`` bytes). An interrupted run keeps every finished row;
+    (see :func:`_pack`). An interrupted run keeps every finished row;
     ``resume`` runs only the missing ones.
 """
 from __future__ import annotations
@@ -31,23 +31,48 @@ CREATE TABLE IF NOT EXISTS replications (
 """
 
 
+_MAGIC = b"SSS1"   # series blob: magic, header length (uint32 LE), JSON header, float64 LE values
+
+
 def _pack(series) -> bytes:
-    buf = io.BytesIO()
-    arrays = {}
+    """``{name: (labels, array)}`` as one blob: a JSON header (names, labels, shapes) and the values.
+
+    Reading it back is one JSON parse and one buffer view, which matters when
+    exports and reports read every replication's series (``numpy.savez``, used
+    by earlier versions and still read, costs a zip and a header parse per array).
+    """
+    head, parts = [], []
     for name, (labels, arr) in series.items():
-        arrays[f"{name}.labels"] = np.asarray(labels, dtype=str)
-        arrays[f"{name}.values"] = np.asarray(arr, dtype=float)
-    np.savez(buf, **arrays)
-    return buf.getvalue()
+        a = np.ascontiguousarray(arr, dtype="<f8")
+        head.append([name, [str(x) for x in labels], list(a.shape)])
+        parts.append(a.tobytes())
+    h = json.dumps(head, separators=(",", ":")).encode()
+    return b"".join([_MAGIC, len(h).to_bytes(4, "little"), h, *parts])
 
 
 def _unpack(blob) -> dict:
+    blob = bytes(blob)
+    if not blob.startswith(_MAGIC):
+        return _unpack_npz(blob)
+    n = int.from_bytes(blob[4:8], "little")
+    head = json.loads(blob[8:8 + n])
+    values = np.frombuffer(blob, dtype="<f8", offset=8 + n)
+    out, i = {}, 0
+    for name, labels, shape in head:
+        size = int(np.prod(shape, dtype=np.int64))
+        out[name] = (labels, values[i:i + size].reshape(shape))
+        i += size
+    return out
+
+
+def _unpack_npz(blob) -> dict:
+    """Series written by earlier versions (``numpy.savez``)."""
     z = np.load(io.BytesIO(blob))
     out = {}
     for k in z.files:
         name, part = k.rsplit(".", 1)
         out.setdefault(name, [None, None])[0 if part == "labels" else 1] = z[k]
-    return {k: (list(v[0]), v[1]) for k, v in out.items()}
+    return {k: ([str(x) for x in v[0]], v[1]) for k, v in out.items()}
 
 
 class Store:
