@@ -76,6 +76,31 @@ def test_serial_processes_and_resume_agree_exactly(tmp_path, shock):
     assert (a.out / "timeseries.csv").read_text() == (c.out / "timeseries.csv").read_text()
 
 
+def test_store_series_round_trip_and_earlier_npz_blobs():
+    import io
+
+    from supplysim.experiment.store import Store
+    series = {"fill_rate": (["CN", "EU"], np.array([[0.5, 1.0], [0.25, 0.75], [1.0, 0.0]])),
+              "trade_t": (["CN>JP:magnet"], np.arange(3.0).reshape(3, 1)),
+              "empty": ([], np.zeros((3, 0)))}
+    st = Store(":memory:")
+    st.add("baseline", 0, {"fill_rate": 0.5}, series, ["2025-01", "2025-02", "2025-03"], 0.1)
+    # a store written by earlier versions keeps its series as numpy.savez bytes
+    buf = io.BytesIO()
+    np.savez(buf, **{f"{k}.{p}": (np.asarray(lab, dtype=str) if p == "labels" else v)
+                     for k, (lab, v) in series.items() for p in ("labels", "values")})
+    st.db.execute("INSERT INTO replications VALUES (?, ?, ?, ?, ?, ?)",
+                  ("baseline", 1, "{}", buf.getvalue(), '["2025-01", "2025-02", "2025-03"]', 0.1))
+    got = list(st.series("baseline"))
+    assert [r for r, _, _ in got] == [0, 1]
+    for _, months, ser in got:
+        assert months == ["2025-01", "2025-02", "2025-03"]
+        assert ser.keys() == series.keys()
+        for k, (lab, v) in series.items():
+            assert ser[k][0] == lab and all(type(x) is str for x in ser[k][0])
+            assert ser[k][1].shape == v.shape and np.array_equal(ser[k][1], v)
+
+
 def test_existing_store_needs_resume(tmp_path):
     Experiment(TUTORIAL, ["baseline"], reps=2, seed=1, days=60, out=tmp_path / "x").run(progress=False)
     with pytest.raises(FileExistsError):
