@@ -395,20 +395,25 @@ class ExperimentResults:
 
     def _timeseries(self):
         for s in self.scenarios:
-            acc = {}
+            acc = {}   # metric -> (labels, moments, sketch) over the whole (months x keys) array
             months = None
-            for _, mo, ser in self.store.series(s):
+            for r, mo, ser in self.store.series(s):
                 months = mo
                 for name, (labels, arr) in ser.items():
-                    for j, key in enumerate(labels):
-                        a = acc.get((name, key))
-                        if a is None:
-                            a = acc[(name, key)] = (Moments(arr.shape[0]), QuantileSketch())
-                        a[0].add(arr[:, j])
-                        a[1].add(arr[:, j])
-            for (name, key), (mom, sk) in acc.items():
+                    a = acc.get(name)
+                    if a is None:
+                        a = acc[name] = (labels, Moments(arr.shape), QuantileSketch())
+                    elif a[0] != labels or a[1].mean.shape != arr.shape:
+                        raise ValueError(f"{self.store.path}: replication {r} of {s} has other {name} series "
+                                         f"({len(labels)} keys, shape {arr.shape}) than the replications before "
+                                         f"({len(a[0])} keys, shape {a[1].mean.shape}); the store mixes runs "
+                                         "of different models")
+                    a[1].add(arr)
+                    a[2].add(arr)
+            for name, (labels, mom, sk) in acc.items():
                 q = sk.quantiles([0.05, 0.5, 0.95])
-                yield s, name, key, months, mom.mean, q[0], q[1], q[2]
+                for j, key in enumerate(labels):
+                    yield s, name, key, months, mom.mean[:, j], q[0][:, j], q[1][:, j], q[2][:, j]
 
     def export(self):
         """Write summary.json, replications.csv and timeseries.csv beside the store."""

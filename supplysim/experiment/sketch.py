@@ -1,7 +1,8 @@
 """Bounded, order-fixed summaries of many replications: running moments and a quantile sketch.
 
-Both summarise a whole monthly series (one value per month) at once, so a
-(metric, key) pair costs a few arrays whatever the number of replications.
+Both summarise a whole array at once (a monthly series, or months x keys),
+element by element, so a metric costs a few arrays whatever the number of
+replications.
 Replications are folded in index order, which makes the summaries identical
 whichever executor finished them first.
 
@@ -49,16 +50,30 @@ class QuantileSketch:
 
     def __init__(self, k=128):
         self.k = k
-        self.levels = []     # list of arrays (items, months)
+        self.levels = []     # list of arrays (items, *shape)
         self.flips = []
+        self._rows = []      # values added to level 0 since it was last stacked (one copy per compaction)
+        self._n0 = 0         # items in levels[0]
 
     def add(self, x):
-        x = np.asarray(x, float)[None, :]
+        self._rows.append(np.array(x, float))   # a copy: the caller may reuse its array
+        if self._n0 + len(self._rows) > self.k:
+            self._stack()
+            self._compact()
+
+    def _stack(self):
+        if not self._rows:
+            return
+        new = np.stack(self._rows)
+        self._rows = []
         if not self.levels:
-            self.levels.append(x)
+            self.levels.append(new)
             self.flips.append(0)
         else:
-            self.levels[0] = np.concatenate([self.levels[0], x])
+            self.levels[0] = np.concatenate([self.levels[0], new])
+        self._n0 = self.levels[0].shape[0]
+
+    def _compact(self):
         lvl = 0
         while self.levels[lvl].shape[0] > self.k:
             a = np.sort(self.levels[lvl], axis=0)
@@ -72,18 +87,20 @@ class QuantileSketch:
             else:
                 self.levels[lvl + 1] = np.concatenate([self.levels[lvl + 1], up])
             lvl += 1
+        self._n0 = self.levels[0].shape[0]
 
     def quantiles(self, qs):
-        """Array (len(qs), months) of approximate quantiles."""
+        """Array ``(len(qs), *shape)`` of approximate quantiles, element by element."""
+        self._stack()
         vals = np.concatenate([lv for lv in self.levels if lv.shape[0]], axis=0)
         w = np.concatenate([np.full(lv.shape[0], 2.0 ** i) for i, lv in enumerate(self.levels) if lv.shape[0]])
         order = np.argsort(vals, axis=0, kind="stable")
         sv = np.take_along_axis(vals, order, axis=0)
         cw = np.cumsum(w[order], axis=0)
         cw /= cw[-1]
-        out = np.empty((len(qs), vals.shape[1]))
+        out = np.empty((len(qs),) + vals.shape[1:])
         for i, q in enumerate(qs):
             idx = (cw < q).sum(axis=0)
             idx = np.minimum(idx, sv.shape[0] - 1)
-            out[i] = sv[idx, np.arange(vals.shape[1])]
+            out[i] = np.take_along_axis(sv, idx[None], axis=0)[0]
         return out
