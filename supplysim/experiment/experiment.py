@@ -288,8 +288,12 @@ class ExperimentResults:
         """Replication indices and ``{metric: array over them}`` (NaN where a replication lacks it)."""
         return self._once(("table", scenario), lambda: self._read_table(scenario))
 
+    def _rows(self, scenario):
+        """``[(replication, metrics dict)]`` as stored (decoded once per view)."""
+        return self._once(("rows", scenario), lambda: self.store.metrics(scenario))
+
     def _read_table(self, scenario):
-        rows = self.store.metrics(scenario)
+        rows = self._rows(scenario)
         keys = {}
         for _, m in rows:
             for k in m:
@@ -367,25 +371,23 @@ class ExperimentResults:
     def _recovery(self, eps):
         if not self.baseline:
             return {}
-        base = {r: s for r, _, s in self.store.series(self.baseline)}
+        # only the baseline's fill rates are kept (a copy: the series share one buffer per replication)
+        base = {r: (ser["fill_rate"][0], ser["fill_rate"][1].copy()) for r, _, ser in self.store.series(self.baseline)}
         out = {}
         t_start = {}
         for s in self.scenarios:
             if s == self.baseline:
                 continue
             vals = {}
-            ms = dict(self.store.metrics(s))
             for r, months, ser in self.store.series(s):
                 if r not in base:
                     continue
                 regs, fr = ser["fill_rate"]
-                bregs, bfr = base[r]["fill_rate"]
-                tts = [ms[r].get(f"tts_days[{g}]", np.nan) for g in regs]
+                bregs, bfr = base[r]
                 start = t_start.setdefault(s, _first_month_of_shortfall(fr, bfr))
                 for j, g in enumerate(regs):
                     if g in bregs:
                         vals.setdefault(g, []).append(recovery_months(bfr[:, bregs.index(g)], fr[:, j], start, eps))
-                del tts
             out[s] = {g: _clean(mean_ci(v)) for g, v in vals.items()}
         return out
 
@@ -427,7 +429,7 @@ class ExperimentResults:
             rows = []
             keys = ["scenario", "replication"]
             for s in self.scenarios:
-                for r, m in self.store.metrics(s):
+                for r, m in self._rows(s):
                     rows.append({"scenario": s, "replication": r, **m})
                     for k in m:
                         if k not in keys:
