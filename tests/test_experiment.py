@@ -101,6 +101,19 @@ def test_store_series_round_trip_and_earlier_npz_blobs():
             assert ser[k][1].shape == v.shape and np.array_equal(ser[k][1], v)
 
 
+def test_compare_without_invariant_checks_gives_the_same_results(tmp_path):
+    from supplysim.cli import main
+    out = {}
+    for flag in ((), ("--no-check",)):
+        d = tmp_path / ("off" if flag else "on")
+        main(["compare", str(TUTORIAL), "--scenarios", "baseline", "--reps", "2", "--days", "200", "--seed", "4",
+              "--out", str(d), "--quiet", "--no-report", *flag])
+        out[bool(flag)] = ExperimentResults(d)
+    assert out[False].manifest["invariant_checks"] is True and out[True].manifest["invariant_checks"] is False
+    a, b = out[False].metrics("baseline"), out[True].metrics("baseline")
+    assert a.keys() == b.keys() and all(np.array_equal(a[k], b[k], equal_nan=True) for k in a)
+
+
 def test_existing_store_needs_resume(tmp_path):
     Experiment(TUTORIAL, ["baseline"], reps=2, seed=1, days=60, out=tmp_path / "x").run(progress=False)
     with pytest.raises(FileExistsError):

@@ -128,7 +128,7 @@ class Experiment:
                               for s, m in self.models.items()},
                 "scenario_order": self.scenarios, "baseline": self.baseline, "entropy": entropy,
                 "horizon_days": self.until, "start": base.calendar.start.isoformat(), "options": list(self.options),
-                "versions": versions()}
+                "invariant_checks": self.check, "versions": versions()}
 
     def run(self, executor=None, jobs=1, resume=False, progress=True, precision=None, metric="fill_rate",
             max_reps=None, quiet=False) -> "ExperimentResults":
