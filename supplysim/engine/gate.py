@@ -49,6 +49,7 @@ class RuleRT:
     def __init__(self, sim, spec, rng):
         self.sim = sim
         self.spec = spec
+        self.mechanism = spec.mechanism
         self.rng = rng
         self.quota_k = None
         self.quota_used = 0.0
@@ -137,9 +138,12 @@ class RuleRT:
         return tot / v if v else tot
 
     def controls(self, ln, comp, now) -> bool:
-        s = self.spec
-        if not self.in_force(now):
+        lo, hi, v = self._force
+        if not (lo <= now < hi):
+            v = self.in_force(now)
+        if not v:
             return False
+        s = self.spec
         if ln.commodity not in s.commodities:
             key = (id(comp), ln.commodity)
             if key == self._last_key:   # compositions are replaced, never changed in place
@@ -224,6 +228,7 @@ class Gate:
     def __init__(self, sim, specs, stream):
         self.sim = sim
         self.rules = [RuleRT(sim, s, stream(f"licence:{s.id}")) for s in specs]
+        self.quotas = [r for r in self.rules if r.mechanism == "quota"]
 
     def attach(self, lanes):
         for ln in lanes:
@@ -241,7 +246,7 @@ class Gate:
         for r in ln.rules:
             if not r.controls(ln, comp, now):
                 continue
-            m = r.spec.mechanism
+            m = r.mechanism
             if m == "ban":
                 r.blocked_attempts += 1
                 ln.gated = ()
@@ -261,7 +266,7 @@ class Gate:
 
     def begin(self):
         """A dispatch starts: quota granted to lanes is shared among them from here."""
-        for r in self.rules:
+        for r in self.quotas:
             r.quota_held = 0.0
 
     def expected_delay(self, ln, comp, now) -> float:

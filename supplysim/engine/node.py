@@ -205,7 +205,7 @@ class NodeRT:
         lanes = [ln for ln in self.out_lanes[c] if ln.open > EPS]
         req = []
         capped = False
-        if self.gated_out:
+        if self.gated_out and sim.gate.quotas:
             sim.gate.begin()
         for ln in lanes:
             if ln.plain:
