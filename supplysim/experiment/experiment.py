@@ -288,12 +288,8 @@ class ExperimentResults:
         """Replication indices and ``{metric: array over them}`` (NaN where a replication lacks it)."""
         return self._once(("table", scenario), lambda: self._read_table(scenario))
 
-    def _rows(self, scenario):
-        """``[(replication, metrics dict)]`` as stored (decoded once per view)."""
-        return self._once(("rows", scenario), lambda: self.store.metrics(scenario))
-
     def _read_table(self, scenario):
-        rows = self._rows(scenario)
+        rows = self.store.metrics(scenario)
         keys = {}
         for _, m in rows:
             for k in m:
@@ -426,17 +422,13 @@ class ExperimentResults:
         with open(self.out / "summary.json", "w") as fh:
             json.dump(data, fh, indent=1, default=str)
         with open(self.out / "replications.csv", "w", newline="") as fh:
-            rows = []
-            keys = ["scenario", "replication"]
+            keys = {"scenario": None, "replication": None}
             for s in self.scenarios:
-                for r, m in self._rows(s):
-                    rows.append({"scenario": s, "replication": r, **m})
-                    for k in m:
-                        if k not in keys:
-                            keys.append(k)
-            w = csv.DictWriter(fh, fieldnames=keys)
+                keys.update(dict.fromkeys(self._table(s)[1]))
+            w = csv.DictWriter(fh, fieldnames=list(keys))
             w.writeheader()
-            w.writerows(rows)
+            for s in self.scenarios:   # streamed: one scenario's decoded rows at a time
+                w.writerows({"scenario": s, "replication": r, **m} for r, m in self.store.metrics(s))
         with open(self.out / "timeseries.csv", "w", newline="") as fh:
             w = csv.writer(fh)
             w.writerow(["scenario", "metric", "key", "month", "mean", "p05", "p50", "p95"])
