@@ -42,6 +42,7 @@ class NodeRT:
         self.open_out = {}
         self.inbound = {}
         self.sinks = []
+        self.to_demand = set()
         self.sourcing = spec.sourcing
         period = sim.period
         # review period per commodity: 0 = continuous; by default once per model period
@@ -233,9 +234,12 @@ class NodeRT:
                 qs = allocate(rule, avail, req)   # pro rata needs neither priorities nor shares
             else:
                 qs = allocate(rule, avail, req, [ln.priority for ln in lanes], [ln.share for ln in lanes])
-            for ln, q in zip(lanes, qs):
-                if q > EPS:
-                    self._ship(ln, q, st, now)
+            if c in self.to_demand:
+                self._to_sinks(lanes, qs, st, now)
+            else:
+                for ln, q in zip(lanes, qs):
+                    if q > EPS:
+                        self._ship(ln, q, st, now)
         if capped and c not in self.retry and self.open_out[c] > EPS:
             self.retry.add(c)
             Call(sim.env, (int(now // sim.period) + 1) * sim.period - now, self._retry, c)
@@ -274,6 +278,32 @@ class NodeRT:
             ln.dst.receive(ln, q, st.comp, now)
         else:
             sim.in_flight.add(Call(sim.env, lt, sim.arrive, (ln, q, st.comp)))
+
+    def _to_sinks(self, lanes, qs, st, now):
+        """``_ship`` to several demand lanes at once (a buyer splitting a receipt over its sectors).
+
+        The same operations in the same order as one ``_ship`` per lane, without
+        a call per lane: this runs for most receipts of a short buyer.
+        """
+        oo = self.open_out
+        first = True
+        for ln, q in zip(lanes, qs):
+            if q <= EPS:
+                continue
+            ln.open -= q
+            oo[ln.commodity] -= q
+            if first:   # later lanes at the same instant add nothing to the stock's area
+                st.area += st.qty * (now - st.t_last)
+                st.t_last = now
+                first = False
+            st.qty -= q
+            st.sink_q += q
+            if st.qty < EPS:
+                st.qty = 0.0 if st.qty > -1e-6 else st.qty
+            sink = ln.sink
+            sink.area += (ln.open + q) * (now - sink.t_last)
+            sink.t_last = now
+            sink.delivered += q
 
     def receive(self, ln, q, comp, now):
         """A shipment arrives."""

@@ -170,6 +170,10 @@ class Simulation:
         for s in self.sinks.values():
             s.lane.settle()
             s.floor = s.node.quick_floor.get(s.spec.commodity)
+        for n in self.nodes.values():
+            # commodities a node ships to demand only (a buyer's sector sinks): see ``NodeRT._to_sinks``
+            n.to_demand = {c for c, lns in n.out_lanes.items()
+                           if not n.unlimited and all(ln.sink is not None and ln.plain for ln in lns)}
         for t in self.gate.boundaries():
             if t > 0:
                 self.wake_all_at(t)
