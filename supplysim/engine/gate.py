@@ -62,9 +62,9 @@ class RuleRT:
         self.blocked_attempts = 0
         self._buf = None
         self._i = BLOCK
-        self._last_key = None
+        self._last_comp = None    # the composition (and commodity) whose controlled content is cached
+        self._last_c = None
         self._last_content = 0.0
-        self._last_comp = None    # keeps the cached composition alive, so its id stays unique
         self._bounds = tuple(spec.boundaries()) + (math.inf,)
         self._force = (0.0, -1.0, False)   # [lo, hi) over which in_force holds its value
 
@@ -145,12 +145,11 @@ class RuleRT:
             return False
         s = self.spec
         if ln.commodity not in s.commodities:
-            key = (id(comp), ln.commodity)
-            if key == self._last_key:   # compositions are replaced, never changed in place
-                c = self._last_content
+            if comp is self._last_comp and ln.commodity == self._last_c:   # compositions are replaced,
+                c = self._last_content                                       # never changed in place
             else:
                 c = self.content(comp, ln.commodity)
-                self._last_key, self._last_content, self._last_comp = key, c, comp
+                self._last_comp, self._last_c, self._last_content = comp, ln.commodity, c
             if c <= 0 or c < s.threshold * (1 - 1e-9):   # mixing rounding must not slip under the threshold
                 return False
         for exporters, a, b in s.general_licences:
