@@ -283,23 +283,16 @@ class NodeRT:
         """``_ship`` to several demand lanes at once (a buyer splitting a receipt over its sectors).
 
         The same operations in the same order as one ``_ship`` per lane, without
-        a call per lane: this runs for most receipts of a short buyer.
+        two calls per lane: this runs for most receipts of a short buyer.
         """
+        sent = [(ln, q) for ln, q in zip(lanes, qs) if q > EPS]
+        if not sent:
+            return
+        st.take_to_sinks([q for _, q in sent], now)
         oo = self.open_out
-        first = True
-        for ln, q in zip(lanes, qs):
-            if q <= EPS:
-                continue
+        for ln, q in sent:
             ln.open -= q
             oo[ln.commodity] -= q
-            if first:   # later lanes at the same instant add nothing to the stock's area
-                st.area += st.qty * (now - st.t_last)
-                st.t_last = now
-                first = False
-            st.qty -= q
-            st.sink_q += q
-            if st.qty < EPS:
-                st.qty = 0.0 if st.qty > -1e-6 else st.qty
             sink = ln.sink
             sink.area += (ln.open + q) * (now - sink.t_last)
             sink.t_last = now

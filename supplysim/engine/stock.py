@@ -81,6 +81,16 @@ class Stock:
         if self.qty < EPS:
             self.qty = 0.0 if self.qty > -1e-6 else self.qty
 
+    def take_to_sinks(self, qs, now):
+        """``take(q, now, True)`` for each of ``qs`` in turn (deliveries to several demand lanes at once)."""
+        self.area += self.qty * (now - self.t_last)   # the later takes at the same instant add nothing
+        self.t_last = now
+        for q in qs:
+            self.qty -= q
+            self.sink_q += q
+            if self.qty < EPS:
+                self.qty = 0.0 if self.qty > -1e-6 else self.qty
+
     def removed(self):
         """Tonnes taken out so far, to buyers and to sinks."""
         return self.outflow + self.sunk + self.sink_q
