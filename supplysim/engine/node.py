@@ -285,12 +285,11 @@ class NodeRT:
         The same operations in the same order as one ``_ship`` per lane, without
         two calls per lane: this runs for most receipts of a short buyer.
         """
-        sent = [(ln, q) for ln, q in zip(lanes, qs) if q > EPS]
-        if not sent:
-            return
-        st.take_to_sinks([q for _, q in sent], now)
+        st.take_to_sinks(qs, now)
         oo = self.open_out
-        for ln, q in sent:
+        for ln, q in zip(lanes, qs):
+            if q <= EPS:
+                continue
             ln.open -= q
             oo[ln.commodity] -= q
             sink = ln.sink

@@ -82,10 +82,16 @@ class Stock:
             self.qty = 0.0 if self.qty > -1e-6 else self.qty
 
     def take_to_sinks(self, qs, now):
-        """``take(q, now, True)`` for each of ``qs`` in turn (deliveries to several demand lanes at once)."""
-        self.area += self.qty * (now - self.t_last)   # the later takes at the same instant add nothing
-        self.t_last = now
+        """``take(q, now, True)`` for each of ``qs`` above ``EPS`` in turn (deliveries to several demand
+        lanes at once)."""
+        first = True
         for q in qs:
+            if q <= EPS:
+                continue
+            if first:   # the later takes at the same instant add nothing to the area
+                self.area += self.qty * (now - self.t_last)
+                self.t_last = now
+                first = False
             self.qty -= q
             self.sink_q += q
             if self.qty < EPS:
