@@ -138,7 +138,7 @@ class RuleRT:
         return tot / v if v else tot
 
     def controls(self, ln, comp, now) -> bool:
-        lo, hi, v = self._force
+        lo, hi, v = self._force   # in_force's cache, read here without a call: this runs on every gated dispatch
         if not (lo <= now < hi):
             v = self.in_force(now)
         if not v:

@@ -12,7 +12,6 @@ Examples
 from __future__ import annotations
 
 import csv
-import functools
 import json
 import logging
 import math
@@ -29,7 +28,7 @@ from ..model import load_model
 from ..random import as_entropy
 from .executors import describe_executor, execute
 from .metrics import recovery_months, replication_metrics, replication_series
-from .runner import cached_model, warm_worker
+from .runner import cached_model, warmer
 from .sketch import Moments, QuantileSketch
 from .stats import mean_ci, paired
 from .store import Store
@@ -214,8 +213,7 @@ class Experiment:
             from tqdm import tqdm
             bar = tqdm(total=len(tasks), unit="rep", desc="replications", file=sys.stderr)
         try:
-            warm = functools.partial(warm_worker, sorted({(t.model_path, _model_scenario(t.scenario), t.options)
-                                                          for t in tasks}, key=repr))
+            warm = warmer((t.model_path, _model_scenario(t.scenario), t.options) for t in tasks)
             for scen, rep, metrics, series, months, wall, _ in execute(run_experiment_task, tasks, executor, jobs,
                                                                        warm=warm):
                 store.add(scen, rep, metrics, series, months, wall)

@@ -14,7 +14,7 @@ from ..engine import Simulation
 from ..model import load_model
 from .executors import execute
 
-__all__ = ["Task", "run_task", "run_replications", "warm_worker"]
+__all__ = ["Task", "run_task", "run_replications", "warm_worker", "warmer"]
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,11 @@ def warm_worker(models):
     gc.freeze()
 
 
+def warmer(models):
+    """The pool initializer that warms each worker with the distinct ``(path, scenario, options)`` models."""
+    return functools.partial(warm_worker, sorted({(p, s, tuple(o)) for p, s, o in models}, key=repr))
+
+
 def run_task(task: Task):
     """Run one replication (in this process) and return its result."""
     model = cached_model(task.model_path, task.scenario, tuple(task.options))
@@ -71,8 +76,7 @@ def run_replications(tasks, jobs=1, progress=None):
         Called once per finished replication.
     """
     tasks = list(tasks)
-    warm = functools.partial(warm_worker, sorted({(t.model_path, t.scenario, tuple(t.options)) for t in tasks},
-                                                 key=repr))
+    warm = warmer((t.model_path, t.scenario, t.options) for t in tasks)
     for pair in execute(_task_and_result, tasks, None, jobs, warm=warm):
         if progress:
             progress()
