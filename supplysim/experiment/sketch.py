@@ -53,11 +53,10 @@ class QuantileSketch:
         self.levels = []     # list of arrays (items, *shape)
         self.flips = []
         self._rows = []      # values added to level 0 since it was last stacked (one copy per compaction)
-        self._n0 = 0         # items in levels[0]
 
     def add(self, x):
         self._rows.append(np.array(x, float))   # a copy: the caller may reuse its array
-        if self._n0 + len(self._rows) > self.k:
+        if (self.levels[0].shape[0] if self.levels else 0) + len(self._rows) > self.k:
             self._stack()
             self._compact()
 
@@ -71,7 +70,6 @@ class QuantileSketch:
             self.flips.append(0)
         else:
             self.levels[0] = np.concatenate([self.levels[0], new])
-        self._n0 = self.levels[0].shape[0]
 
     def _compact(self):
         lvl = 0
@@ -87,7 +85,6 @@ class QuantileSketch:
             else:
                 self.levels[lvl + 1] = np.concatenate([self.levels[lvl + 1], up])
             lvl += 1
-        self._n0 = self.levels[0].shape[0]
 
     def quantiles(self, qs):
         """Array ``(len(qs), *shape)`` of approximate quantiles, element by element."""
