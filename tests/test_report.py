@@ -125,3 +125,59 @@ def test_cli_report_rebuilds_from_store(experiment, tmp_path):
                        cwd=tmp_path, timeout=120)
     assert r.returncode == 0, r.stderr
     _check_outputs(out)
+
+
+_TWO_PROCESSES = r"""
+import json, os, sys
+from pathlib import Path
+from supplysim.experiment.experiment import ExperimentResults
+from supplysim.plots import report as R
+res, tmp = ExperimentResults(sys.argv[1]), Path(sys.argv[2])
+draw, pids = R._draw_one, tmp / "pids"
+def traced(res, figdir, fname):
+    with open(pids, "a") as fh:
+        fh.write(f"{os.getpid()}\n")
+    return draw(res, figdir, fname)
+R._draw_one = traced
+out = {"can_fork": R._can_fork(), "serial": R.draw_figures(res, tmp / "serial", jobs=1)}
+out["serial_pids"] = sorted(set(pids.read_text().split()))
+pids.unlink()
+out["forked"] = R.draw_figures(res, tmp / "forked", jobs=2)
+out["forked_pids"] = sorted(set(pids.read_text().split()))
+out["me"] = str(os.getpid())
+print(json.dumps(out))
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="figures are drawn in a forked process on Linux")
+def test_figures_drawn_in_two_processes_equal_serial(experiment, tmp_path):
+    # in a fresh interpreter: threads other tests leave behind (a Dask cluster's) rightly stop the fork
+    r = subprocess.run([sys.executable, "-c", _TWO_PROCESSES, str(experiment.out), str(tmp_path)],
+                       capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout.strip().splitlines()[-1])
+    none = {name: None for name, _, _ in FIGURES}
+    assert out["can_fork"] and out["serial"] == none and out["forked"] == none
+    assert out["serial_pids"] == [out["me"]]
+    assert len(out["forked_pids"]) == 2 and out["me"] in out["forked_pids"]   # two processes drew
+    for name, _, _ in FIGURES:
+        assert (tmp_path / "serial" / name).read_bytes() == (tmp_path / "forked" / name).read_bytes(), name
+
+
+def test_a_failing_figure_is_named_in_the_report(experiment, monkeypatch):
+    from supplysim.plots import report as R
+
+    def broken(res, path):
+        raise RuntimeError("no ink")
+    # one figure drawn by each process fails; the report names both and keeps the others
+    first = next(i for i, (n, _, _) in enumerate(R.FIGURES) if n in R._SECOND)
+    other = next(i for i, (n, _, _) in enumerate(R.FIGURES) if n not in R._SECOND)
+    figs = list(R.FIGURES)
+    for i in (first, other):
+        figs[i] = (figs[i][0], broken, figs[i][2])
+    monkeypatch.setattr(R, "FIGURES", figs)
+    for jobs in (1, 2):
+        page = build_report(experiment, jobs=jobs).read_text(encoding="utf-8")
+        assert page.count("data:image/png;base64,") == len(FIGURES) - 2
+        assert f"{figs[first][0]} (RuntimeError: no ink)" in page
+        assert f"{figs[other][0]} (RuntimeError: no ink)" in page

@@ -210,8 +210,7 @@ class Experiment:
         log.info("running %d replications (%s)", len(tasks), describe_executor(executor, jobs))
         bar = None
         if progress:
-            from tqdm import tqdm
-            bar = tqdm(total=len(tasks), unit="rep", desc="replications", file=sys.stderr)
+            bar = _bar(len(tasks))
         try:
             warm = warmer((t.model_path, _model_scenario(t.scenario), t.options) for t in tasks)
             for scen, rep, metrics, series, months, wall, _ in execute(run_experiment_task, tasks, executor, jobs,
@@ -236,6 +235,20 @@ class Experiment:
                 return math.inf
             worst = max(worst, abs(st["half_width"] / st["mean"]))
         return worst
+
+
+def _bar(total):
+    """A progress bar over replications, without tqdm's monitor thread.
+
+    The bar advances once per replication, so the monitor (which refreshes
+    bars stalled between updates) has nothing to do; and a thread left running
+    would keep the report from drawing its figures in a forked process.
+    """
+    from tqdm import tqdm
+
+    class Bar(tqdm):
+        monitor_interval = 0
+    return Bar(total=total, unit="rep", desc="replications", file=sys.stderr)
 
 
 def _independent(entropy, scenario):
@@ -272,6 +285,17 @@ class ExperimentResults:
                           if s in set(self.store.scenarios())]
         self.baseline = self.manifest.get("baseline", self.scenarios[0] if self.scenarios else None)
         self._memo = {}
+
+    def detached(self) -> "ExperimentResults":
+        """A view sharing what this one has computed, with its own connection to the store.
+
+        For use in a forked process: an SQLite connection must not be used on
+        both sides of a fork.
+        """
+        new = object.__new__(ExperimentResults)
+        new.__dict__.update(self.__dict__)
+        new.store = Store(self.store.path)
+        return new
 
     def _once(self, key, fn):
         if key not in self._memo:

@@ -17,13 +17,16 @@ import html
 import json
 import logging
 import math
+import multiprocessing as mp
+import os
+import sys
 from pathlib import Path
 
 import numpy as np
 
 from . import figures as F
 
-__all__ = ["build_report", "FIGURES", "load_bounds"]
+__all__ = ["build_report", "draw_figures", "FIGURES", "load_bounds"]
 
 log = logging.getLogger("supplysim")
 
@@ -208,12 +211,74 @@ def _long_run_delivery(res, months=12) -> dict:
     return out
 
 
+# -- figures --------------------------------------------------------------------------------------
+#: Figures a second process draws (about half the drawing time: the fan charts are the costliest).
+_SECOND = ("fan_charts.png", "kpi_bars.png", "tts_ttr.png")
+
+
+def _draw_one(res, figdir, fname):
+    """Draw one figure of :data:`FIGURES`; return None, or what went wrong."""
+    fn = next(f for name, f, _ in FIGURES if name == fname)
+    try:
+        fn(res, figdir / fname)
+    except Exception as exc:  # a figure must not stop the report
+        log.warning("figure %s failed: %s", fname, exc, exc_info=True)
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
+def _draw_in_child(res, figdir, names, conn):
+    res = res.detached()   # SQLite connections must not be shared across a fork
+    conn.send({f: _draw_one(res, figdir, f) for f in names})
+    conn.close()
+
+
+def _can_fork():
+    import threading
+    # fork copies only the calling thread: with others running (a progress bar's monitor) it is unsafe
+    return (sys.platform.startswith("linux") and (os.cpu_count() or 1) > 1 and threading.active_count() == 1
+            and "fork" in mp.get_all_start_methods())
+
+
+def draw_figures(res, figdir, jobs=None) -> dict:
+    """Draw every figure of :data:`FIGURES` into ``figdir``; return ``{file name: error or None}``.
+
+    The figures are independent and each costs a second or more at report size,
+    so with ``jobs`` > 1 (default: when this Linux machine has more than one CPU
+    and no other thread runs) a forked process draws some of them (it inherits
+    the summaries and time series already computed) while this one draws the
+    rest. The files are the same either way; if the second process dies, its
+    figures are drawn here.
+    """
+    figdir = Path(figdir)
+    names = [name for name, _, _ in FIGURES]
+    second = [f for f in names if f in _SECOND]
+    if not ((jobs is None or jobs > 1) and _can_fork()):
+        return {f: _draw_one(res, figdir, f) for f in names}
+    ctx = mp.get_context("fork")
+    recv, send = ctx.Pipe(duplex=False)
+    child = ctx.Process(target=_draw_in_child, args=(res, figdir, second, send), daemon=True)
+    child.start()
+    send.close()
+    out = {f: _draw_one(res, figdir, f) for f in names if f not in second}
+    try:
+        got = recv.recv()
+    except (EOFError, OSError):
+        got = {}
+    child.join()
+    recv.close()
+    for f in second:
+        out[f] = got[f] if f in got else _draw_one(res, figdir, f)
+    return out
+
+
 # -- the report ------------------------------------------------------------------------------------
-def build_report(res, figures=True) -> Path:
+def build_report(res, figures=True, jobs=None) -> Path:
     """Write ``figures/*.png``, ``report.html`` (self-contained) and ``report.md`` into ``res.out``.
 
     Returns the path of ``report.html``. A figure that fails is logged and left
-    out (the report says so) rather than stopping the report.
+    out (the report says so) rather than stopping the report. ``jobs``: see
+    :func:`draw_figures`.
     """
     out = Path(res.out)
     figdir = out / "figures"
@@ -319,15 +384,12 @@ def build_report(res, figures=True) -> Path:
     doc.heading("Figures")
     missing = []
     if figures:
-        for fname, fn, caption in FIGURES:
+        errors = draw_figures(res, figdir, jobs=jobs)
+        for fname, _, caption in FIGURES:
             path = figdir / fname
-            try:
-                fn(res, path)
-            except Exception as exc:  # a figure must not stop the report
-                log.warning("figure %s failed: %s", fname, exc, exc_info=True)
-                missing.append(f"{fname} ({type(exc).__name__}: {exc})")
-                continue
-            if path.exists() and path.stat().st_size > 0:
+            if errors.get(fname):
+                missing.append(f"{fname} ({errors[fname]})")
+            elif path.exists() and path.stat().st_size > 0:
                 doc.figure(path, f"figures/{fname}", caption)
     if missing:
         doc.para("Figures not drawn: " + "; ".join(missing), cls="note")
