@@ -13,7 +13,28 @@ __all__ = ["Call", "Urgent", "Immediate", "Tick", "FIRST", "run_until"]
 FIRST = URGENT - 1
 
 
-class Call(Event):
+class _Callback:
+    """A scheduled callback: the engine's own event, lighter than a SimPy ``Event``.
+
+    It holds one callable (``cb``) and a value, and is ordered in SimPy's queue
+    like a ``Timeout``. :func:`run_until` calls ``cb`` directly; SimPy's own
+    ``env.step`` (used by ``env.run``) sees the ``callbacks`` list it expects.
+    """
+
+    __slots__ = ("cb", "_value")
+    _ok = True
+
+    @property
+    def callbacks(self):
+        return None if self.cb is None else [self.cb]
+
+    @callbacks.setter
+    def callbacks(self, value):
+        # SimPy clears the list before calling it; one callable is all these events hold
+        self.cb = value[0] if value else None
+
+
+class Call(_Callback):
     """A timeout that calls ``callback(event)`` after ``delay`` days, carrying ``value``.
 
     The engine's shipments, batches, reviews and licence decisions each wait on
@@ -22,13 +43,13 @@ class Call(Event):
     ``Timeout`` of the same ``priority`` (SimPy's queue, its event counter).
     """
 
+    __slots__ = ()
+
     def __init__(self, env, delay, callback, value=None, priority=NORMAL):
         if delay < 0:
             raise ValueError(f"negative delay {delay}")
-        self.env = env
-        self.callbacks = [callback]
+        self.cb = callback
         self._value = value
-        self._ok = True
         heappush(env._queue, (env._now + delay, priority, next(env._eid), self))
 
 
@@ -50,7 +71,7 @@ class Immediate(Urgent):
         super().__init__(env, 0)
 
 
-class Tick(Event):
+class Tick(_Callback):
     """A timeout that its one owner schedules again each time it has fired.
 
     Demand streams and production loops wait on one such event for their
@@ -58,15 +79,16 @@ class Tick(Event):
     on it, and it must not be armed while pending.
     """
 
+    __slots__ = ("env",)
+
     def __init__(self, env):
         self.env = env
-        self.callbacks = None
+        self.cb = None
         self._value = None
-        self._ok = True
 
-    def arm(self, delay, callback=None):
-        """Schedule the event ``delay`` days from now with ``callback`` (if any) and return it."""
-        self.callbacks = [callback] if callback is not None else []
+    def arm(self, delay, callback):
+        """Schedule the event ``delay`` days from now to call ``callback``; return it."""
+        self.cb = callback
         env = self.env
         heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), self))
         return self
@@ -90,6 +112,10 @@ def run_until(env, until):
     while True:
         now, _, _, ev = heappop(queue)
         env._now = now
+        cls = ev.__class__
+        if cls is Call or cls is Tick:   # the engine's own events: one callable each
+            ev.cb(ev)
+            continue
         if ev is stop:
             stop.callbacks = None
             return
