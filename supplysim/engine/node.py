@@ -107,7 +107,7 @@ class NodeRT:
                 # taken to have passed every stage in the holder's country
                 for stage in lay.STAGES:
                     comp = lay.stamp(comp, stage, self.spec.country)
-            st = self.stocks[c] = Stock(q0, comp, sim.ledger, commodity=c)
+            st = self.stocks[c] = Stock(q0, comp, commodity=c)
             if q0:
                 sim.ledger.sourced += q0 * comp
             self.open_out.setdefault(c, 0.0)
@@ -256,7 +256,7 @@ class NodeRT:
         self.open_out[ln.commodity] -= q
         sink = ln.sink
         if self.unlimited:
-            sim.ledger.sourced += q * st.comp   # an unlimited source brings material into being
+            sim.ledger.source(q, st.comp)   # an unlimited source brings material into being
             if sink is not None:
                 st.sink_q += q
         else:
@@ -519,13 +519,13 @@ class NodeRT:
         return main, outs, np.maximum(comp - kept, 0.0)
 
     def _book(self, key, loss, add):
-        led = self.sim.ledger
         if self.led_q:
+            led = self.sim.ledger
             zero = self.sim.zero
             if self.led_loss is not zero:
-                led.losses += self.led_q * self.led_loss
+                led.lose(self.led_q, self.led_loss)
             if self.led_add is not zero:
-                led.sourced += self.led_q * self.led_add
+                led.source(self.led_q, self.led_add)
             self.led_q = 0.0
         self._key = key
         self.led_loss, self.led_add = loss, add

@@ -265,10 +265,16 @@ class Simulation:
     # -- invariants (rule V1) ----------------------------------------------------------------------
     def balance(self):
         """Element balance: ``sourced`` and the sum of where it is now, as vectors."""
+        dq, dv = [], []
         for n in self.nodes.values():
             n.flush()
             for st in n.stocks.values():
                 st.flush()
+                if st.dvec is not None:
+                    dq.append(1.0)
+                    dv.append(st.dvec)
+        self.ledger.fold()
+        delivered = _weighted(dq, dv, self.layout.size)
         # one weighted sum per category (a matrix product), not one vector operation per stock
         qs, vs = [], []
         for n in self.nodes.values():
@@ -292,7 +298,7 @@ class Simulation:
         led = self.ledger
         e = len(ELEMENTS)  # origin entries are re-stamped by stages, so only elements must balance
         return {"sourced": led.sourced[:e].copy(), "on_hand": on_hand[:e], "in_transit": transit[:e],
-                "in_process": wip[:e], "delivered": led.delivered[:e].copy(), "losses": led.losses[:e].copy()}
+                "in_process": wip[:e], "delivered": delivered[:e], "losses": led.losses[:e].copy()}
 
     def check_invariants(self):
         """Raise :class:`InvariantError` if mass balance, stock signs or pipelines are off."""

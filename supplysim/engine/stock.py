@@ -12,18 +12,45 @@ EPS = 1e-9
 
 
 class Ledger:
-    """Element totals of one replication: what was sourced, delivered and lost.
+    """Element totals of one replication: what was sourced and lost (rule V1's mass balance).
 
-    Production and deliveries add scalars in the hot path; vectors are
-    multiplied in only when a composition changes (see ``Stock.mix``).
+    Production books its losses and gains as ``(tonnes, vector)`` pairs when
+    its composition changes; :meth:`fold` adds them into the totals with one
+    matrix product when the totals are read, or when enough have gathered.
+    (Deliveries are each stock's ``dvec``.)
     """
 
-    __slots__ = ("sourced", "delivered", "losses")
+    __slots__ = ("sourced", "losses", "_lq", "_lv", "_sq", "_sv")
+
+    #: Pairs gathered before they are folded in (bounds the memory they hold).
+    FOLD_EVERY = 1024
 
     def __init__(self, n=len(ELEMENTS)):
         self.sourced = np.zeros(n)
-        self.delivered = np.zeros(n)
         self.losses = np.zeros(n)
+        self._lq, self._lv, self._sq, self._sv = [], [], [], []
+
+    def lose(self, q, vec):
+        """Book ``q`` times ``vec`` as lost."""
+        self._lq.append(q)
+        self._lv.append(vec)
+        if len(self._lq) >= self.FOLD_EVERY:
+            self.fold()
+
+    def source(self, q, vec):
+        """Book ``q`` times ``vec`` as sourced."""
+        self._sq.append(q)
+        self._sv.append(vec)
+        if len(self._sq) >= self.FOLD_EVERY:
+            self.fold()
+
+    def fold(self):
+        """Add the booked pairs into ``losses`` and ``sourced``."""
+        for qs, vs, tot in ((self._lq, self._lv, self.losses), (self._sq, self._sv, self.sourced)):
+            if qs:
+                tot += np.asarray(qs) @ np.array(vs)
+                qs.clear()
+                vs.clear()
 
 
 class Stock:
@@ -33,10 +60,10 @@ class Stock:
     reference to the composition they left with.
     """
 
-    __slots__ = ("qty", "comp", "area", "t_last", "sink_q", "sunk", "ledger", "inflow", "outflow", "initial",
+    __slots__ = ("qty", "comp", "area", "t_last", "sink_q", "sunk", "inflow", "outflow", "initial",
                  "commodity", "dvec")
 
-    def __init__(self, qty, comp, ledger, now=0.0, commodity=""):
+    def __init__(self, qty, comp, now=0.0, commodity=""):
         self.commodity = commodity
         self.dvec = None   # composition-weighted tonnes delivered to sinks from this stock
         self.qty = float(qty)
@@ -46,7 +73,6 @@ class Stock:
         self.t_last = now
         self.sink_q = 0.0   # delivered to sinks since the last flush (moved to ``sunk`` by the flush)
         self.sunk = 0.0     # delivered to sinks up to the last flush
-        self.ledger = ledger
         self.inflow = 0.0
         self.outflow = 0.0
 
@@ -70,7 +96,7 @@ class Stock:
 
     def take(self, q, now, to_sink=False):
         """Remove ``q`` tonnes (composition unchanged); ``to_sink``: delivered to demand, its elements
-        reach the ledger at the next flush."""
+        reach ``dvec`` at the next flush."""
         self.area += self.qty * (now - self.t_last)
         self.t_last = now
         self.qty -= q
@@ -104,7 +130,6 @@ class Stock:
     def flush(self):
         if self.sink_q:
             v = self.sink_q * self.comp
-            self.ledger.delivered += v
             self.dvec = v if self.dvec is None else self.dvec + v
             self.sunk += self.sink_q
             self.sink_q = 0.0
