@@ -86,6 +86,7 @@ class NodeRT:
         self.led_q = 0.0           # production since the ledger vectors last changed
         self.led_loss = sim.zero
         self.led_add = sim.zero
+        self._lf = self._af = 1.0  # ledger vectors are these multiples of led_loss / led_add per unit
         self.stamp = ORIGIN_STAGE.get(spec.stage)
         self._key = None
         self._cache = None
@@ -169,7 +170,7 @@ class NodeRT:
             if r.kind == "fixed" and c in r.inputs:
                 return self.cap_per_day(now) * r.inputs[c] / r.yield_
             if r.kind == "split" and c == r.feed:
-                return self.cap_per_day(now) / max(self._main_per_feed(self.sim.model.commodities[c].content), 1e-12)
+                return self.cap_per_day(now) / self._feed_div
             return 0.0
         tot = 0.0
         for s in self.sinks:
@@ -447,7 +448,16 @@ class NodeRT:
             self.co_stocks = tuple((c, st) for st, _, c in self.co)
             mix = sum(r.inputs.values())
             self._inv_mix = 1.0 / mix
-            self._loss_f = 1.0 / r.yield_ - 1.0 - sum(r.coproducts.values()) / mix
+            f = 1.0 / r.yield_ - 1.0 - sum(r.coproducts.values()) / mix
+            self._loss_f = f
+            # what leaves as neither output nor co-product is f times the output vector (lost if f > 0,
+            # gained if f < 0): the ledger books that multiple of the output vector itself
+            if f > 0:
+                self._lf = f
+            elif f < 0:
+                self._af = -f
+            self._one_input = len(self.need) == 1
+            self._fix_stamp = self.sim.layout.stamper(self.stamp, spec.country) if self.stamp else None
         else:
             from ..materials import ELEMENT_INDEX
             self.feed = self.stock(r.feed)
@@ -460,6 +470,7 @@ class NodeRT:
                 den = float(cm[c].content[idx].sum())
                 self._split_den[c] = den if den > 0 else 1.0
                 rows.append((c, self.stock(c), self._split_den[c]))
+            self._feed_div = max(self._main_per_feed(cm[r.feed].content), 1e-12)   # model content: a constant
             self.co_stocks = tuple((c, st) for c, st, _ in rows if c != spec.output)
             self._split_M = np.array(masks, dtype=float)   # one row per output: its elements and origins
             self._split_rows = tuple(rows)
@@ -490,13 +501,16 @@ class NodeRT:
             co_comp = out_comp * self._inv_mix
             co = [(st, q, co_comp, c) for st, q, c in self.co]
         # every input is used at (recipe quantity / yield), so what leaves as neither output
-        # nor co-product is a fixed multiple of the output vector
+        # nor co-product is a fixed multiple of the output vector (see prepare: _lf, _af)
         f = self._loss_f
         zero = self.sim.zero
-        loss = out_comp * f if f > 0 else zero
-        add = out_comp * -f if f < 0 else zero
-        if self.stamp is not None:
-            out_comp = self.sim.layout.stamp(out_comp, self.stamp, self.spec.country, copy=False)
+        loss = out_comp if f > 0 else zero
+        add = out_comp if f < 0 else zero
+        if self._fix_stamp is not None:
+            src, keep = self._fix_stamp
+            out_comp = out_comp.take(src)   # a new array: the unstamped one stays the ledger's
+            out_comp *= keep
+            out_comp.flags.writeable = False
         return out_comp, co, loss, add
 
     def _split_vectors(self, comp):
@@ -523,9 +537,9 @@ class NodeRT:
             led = self.sim.ledger
             zero = self.sim.zero
             if self.led_loss is not zero:
-                led.lose(self.led_q, self.led_loss)
+                led.lose(self.led_q * self._lf, self.led_loss)
             if self.led_add is not zero:
-                led.source(self.led_q, self.led_add)
+                led.source(self.led_q * self._af, self.led_add)
             self.led_q = 0.0
         self._key = key
         self.led_loss, self.led_add = loss, add
@@ -578,9 +592,14 @@ class NodeRT:
                     self.short_inputs = True
             if q <= EPS or (self.made > EPS and q < MIN_BATCH * self._period_cap):
                 return 0.0   # short of inputs after this period's batch: wait for more, not crumbs
-            key = tuple([st.comp for st, _, _ in self.need])
-            old = self._key
-            if old is None or any([a is not b for a, b in zip(key, old)]):
+            if self._one_input:
+                key = self.need[0][0].comp
+                changed = key is not self._key
+            else:
+                key = tuple([st.comp for st, _, _ in self.need])
+                old = self._key
+                changed = old is None or any([a is not b for a, b in zip(key, old)])
+            if changed:
                 out_comp, co, loss, add = self._fixed_vectors()
                 self._cache = (out_comp, co)
                 self._book(key, loss, add)
