@@ -110,7 +110,7 @@ class NodeRT:
                     comp = lay.stamp(comp, stage, self.spec.country)
             st = self.stocks[c] = Stock(q0, comp, commodity=c)
             if q0:
-                sim.ledger.sourced += q0 * comp
+                sim.ledger.source(q0, comp)
             self.open_out.setdefault(c, 0.0)
             self.inbound.setdefault(c, 0.0)
         return st

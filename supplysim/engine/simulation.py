@@ -127,7 +127,7 @@ class Simulation:
             if q > 0:
                 src = ln.src
                 comp = src.stocks[ln.commodity].comp
-                self.ledger.sourced += q * comp
+                self.ledger.source(q, comp)
                 ln.in_transit += q
                 ln.dst.inbound[ln.commodity] += q
                 self.in_flight.add(Call(env, max(ln.lead_time(), 0.0), self.arrive, (ln, q, comp)))
@@ -265,16 +265,15 @@ class Simulation:
     # -- invariants (rule V1) ----------------------------------------------------------------------
     def balance(self):
         """Element balance: ``sourced`` and the sum of where it is now, as vectors."""
-        dq, dv = [], []
+        dv = []   # each stock's delivered vector
         for n in self.nodes.values():
             n.flush()
             for st in n.stocks.values():
                 st.flush()
                 if st.dvec is not None:
-                    dq.append(1.0)
                     dv.append(st.dvec)
         self.ledger.fold()
-        delivered = _weighted(dq, dv, self.layout.size)
+        delivered = _weighted([1.0] * len(dv), dv, self.layout.size)
         # one weighted sum per category (a matrix product), not one vector operation per stock
         qs, vs = [], []
         for n in self.nodes.values():

@@ -20,6 +20,7 @@ import math
 import multiprocessing as mp
 import os
 import sys
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -234,7 +235,6 @@ def _draw_in_child(res, figdir, names, conn):
 
 
 def _can_fork():
-    import threading
     # fork copies only the calling thread: with others running (a progress bar's monitor) it is unsafe
     return (sys.platform.startswith("linux") and (os.cpu_count() or 1) > 1 and threading.active_count() == 1
             and "fork" in mp.get_all_start_methods())
