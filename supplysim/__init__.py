@@ -3,8 +3,11 @@
 Examples
 --------
 >>> import supplysim
->>> model = supplysim.load_model(supplysim.default_model_path())   # doctest: +SKIP
->>> result = supplysim.Simulation(model, seed=1).run(years=2)      # doctest: +SKIP
+>>> from supplysim.paths import models_dir
+>>> model = supplysim.load_model(models_dir() / "examples" / "tutorial.toml")
+>>> result = supplysim.Simulation(model, seed=1).run(years=1)
+>>> 0.9 < result.regions["JP"]["fill_rate"] <= 1.0
+True
 """
 __version__ = "0.1.0"
 

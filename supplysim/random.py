@@ -23,7 +23,7 @@ import zlib
 
 import numpy as np
 
-__all__ = ["as_entropy", "as_generator", "stream", "BLOCK"]
+__all__ = ["as_entropy", "stream", "BLOCK"]
 
 #: Number of variates drawn at once by buffered samplers (rule R5).
 BLOCK = 1024
@@ -65,16 +65,3 @@ def stream(entropy: int, replication: int, name: str) -> np.random.Generator:
     """The generator of random source ``name`` in replication ``replication`` (rule R3)."""
     key = (int(replication), zlib.crc32(name.encode("utf-8")))
     return np.random.Generator(np.random.PCG64(np.random.SeedSequence(entropy, spawn_key=key)))
-
-
-def as_generator(seed=None) -> np.random.Generator:
-    """The single helper that turns a ``seed=`` argument into a Generator.
-
-    Examples
-    --------
-    >>> as_generator(3).integers(10) == as_generator(3).integers(10)
-    True
-    """
-    if isinstance(seed, np.random.Generator):
-        return seed
-    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(as_entropy(seed))))

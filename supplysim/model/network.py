@@ -171,9 +171,10 @@ def load_model(path, scenario=None, options=()) -> Model:
 
     Examples
     --------
-    >>> m = load_model("models/examples/tutorial.toml")  # doctest: +SKIP
-    >>> sorted(m.facilities)[:2]                           # doctest: +SKIP
-    ['alloy_kr', 'magnets_eu']
+    >>> from supplysim.paths import models_dir
+    >>> m = load_model(models_dir() / "examples" / "tutorial.toml")
+    >>> sorted(m.facilities)[:2]
+    ['alloy_kr', 'eu_wind']
     """
     doc = read_document(path)
     doc, meta = _apply_scenario(doc, path, scenario)
