@@ -25,6 +25,7 @@ import numpy as np
 from ..engine import Simulation
 from ..engine.results import versions
 from ..model import load_model
+from ..model.overlay import Overrides
 from ..random import as_entropy
 from .executors import describe_executor, execute
 from .metrics import recovery_months, replication_metrics, replication_series
@@ -49,15 +50,18 @@ class ExperimentTask:
     until: float
     options: tuple = ()
     check: bool = True
+    overrides: Overrides = Overrides()   # key-path values set on top of the scenario (a design point)
+    label: str = ""                      # the store's name for the run, when not the scenario's
 
 
 def run_experiment_task(task: ExperimentTask):
     """Run one replication and return what the store keeps (small, picklable)."""
-    model = cached_model(task.model_path, _model_scenario(task.scenario), tuple(task.options))
+    model = cached_model(task.model_path, _model_scenario(task.scenario), tuple(task.options),
+                         task.overrides or None)   # None: the same cache entry as the warmed model
     sim = Simulation(model, seed=task.entropy, replication=task.replication, check=task.check)
     res = sim.run(until=task.until)
-    return (task.scenario, task.replication, replication_metrics(res, sim.t_disrupt), replication_series(res),
-            res.months, res.kpis["wall_s"], sim.t_disrupt)
+    return (task.label or task.scenario, task.replication, replication_metrics(res, sim.t_disrupt),
+            replication_series(res), res.months, res.kpis["wall_s"], sim.t_disrupt)
 
 
 def _model_scenario(label):

@@ -31,9 +31,13 @@ class Task:
 
 
 @functools.lru_cache(maxsize=16)
-def cached_model(path, scenario, options):
-    """A loaded model, kept per worker process so replications do not parse files again."""
-    return load_model(path, scenario=scenario, options=options)
+def cached_model(path, scenario, options, overrides=None):
+    """A loaded model, kept per worker process so replications do not parse files again.
+
+    ``overrides`` (a hashable :class:`~supplysim.model.overlay.Overrides`) are part of
+    the key: each design point of an exploration is a model of its own.
+    """
+    return load_model(path, scenario=scenario, options=options, overrides=overrides)
 
 
 def warm_worker(models):

@@ -11,6 +11,7 @@ from ..materials import RE_MASK
 from . import fields as F
 from .errors import ModelError, Problem
 from .load import Document, merge_documents, read_document, resolve_model_path
+from .overlay import apply_overrides
 from .controls import parse_controls
 from .parse import (parse_calendar, parse_commodities, parse_demand, parse_disruptions, parse_facilities,
                     parse_lanes)
@@ -150,7 +151,7 @@ def _apply_options(ck, doc, names):
     return doc
 
 
-def load_model(path, scenario=None, options=()) -> Model:
+def load_model(path, scenario=None, options=(), overrides=None) -> Model:
     """Load, merge and validate a model and, optionally, a scenario.
 
     Parameters
@@ -163,6 +164,11 @@ def load_model(path, scenario=None, options=()) -> Model:
     options : iterable of str
         Named options of the model to switch on, in addition to those the
         scenario names.
+    overrides : mapping or Overrides, optional
+        ``{dotted key path: value}`` set on the model with its scenario and
+        options, before validation (see :mod:`supplysim.model.overlay`); every
+        path must exist. They are recorded with the model's files (and so in
+        its digest).
 
     Raises
     ------
@@ -183,6 +189,8 @@ def load_model(path, scenario=None, options=()) -> Model:
     sc = ck.table(data.get("scenario", {}), ("scenario",), SCENARIO_KEYS)
     ck.get(sc, ("scenario",), "options", F.list_of(F.string), [])
     doc = _apply_options(ck, doc, list(meta["options"]) + list(options))
+    if overrides:
+        doc = apply_overrides(doc, overrides)
     ck.doc = doc
     data = doc.data
     cal, period, years, name, description = parse_calendar(ck, data.get("model", {}))
