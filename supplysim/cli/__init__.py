@@ -13,7 +13,7 @@ EXIT_MODEL = 2
 
 
 def _default_model():
-    from .paths import default_model_path
+    from ..paths import default_model_path
     return str(default_model_path())
 
 
@@ -71,7 +71,7 @@ PLUGINS = ("supplysim.analysis.cli", "supplysim.plots.cli", "supplysim.experimen
 
 
 def _load(model, scenario=None):
-    from .model import load_model
+    from ..model import load_model
     return load_model(model, scenario=scenario)
 
 
@@ -96,9 +96,9 @@ def cmd_validate(a):
 
 
 def cmd_run(a):
-    from .experiment import Task, format_table, run_replications, write_replications_csv, write_summary
-    from .engine.results import versions
-    from .random import as_entropy
+    from ..experiment import Task, format_table, run_replications, write_replications_csv, write_summary
+    from ..engine.results import versions
+    from ..random import as_entropy
     if a.reps < 1:
         raise SystemExit("supplysim run: --reps must be at least 1")
     if a.jobs < 1:
@@ -148,7 +148,7 @@ def cmd_run(a):
 
 
 def cmd_scenarios(a):
-    from .model import list_scenarios
+    from ..model import list_scenarios
     sc = list_scenarios(a.model or _default_model())
     if not sc:
         print("no scenarios beside this model (scenarios/NAME.toml)")
@@ -160,11 +160,11 @@ def cmd_scenarios(a):
 
 
 def main(argv=None):
-    from .model import ModelError
+    from ..model import ModelError
     p = _parser()
     a = p.parse_args(argv)
     if a.version:
-        from . import __version__
+        from .. import __version__
         print(f"supplysim {__version__}")
         return 0
     if not a.cmd:
@@ -178,7 +178,3 @@ def main(argv=None):
     except (OSError, ValueError) as exc:
         print(f"supplysim {a.cmd}: {exc}", file=sys.stderr)
         return EXIT_MODEL
-
-
-if __name__ == "__main__":
-    sys.exit(main())
