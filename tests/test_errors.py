@@ -310,7 +310,9 @@ def test_extends_circular_and_missing(write_model):
     assert p.file.endswith(".toml")
     missing = write_model('extends = "nope.toml"\n', "c.toml")
     p = _problems(missing)[0]
-    assert "nope.toml" in p.file and "not found" in p.message
+    # the message names the file and key that refer to the missing target, and the target
+    assert p.file.endswith("c.toml") and p.path == "extends"
+    assert "nope.toml" in p.message and "not found" in p.message
 
 
 def test_missing_file(tmp_path):

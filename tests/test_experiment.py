@@ -89,7 +89,9 @@ def test_store_series_round_trip_and_earlier_npz_blobs():
     buf = io.BytesIO()
     np.savez(buf, **{f"{k}.{p}": (np.asarray(lab, dtype=str) if p == "labels" else v)
                      for k, (lab, v) in series.items() for p in ("labels", "values")})
-    st.db.execute("INSERT INTO replications VALUES (?, ?, ?, ?, ?, ?)",
+    # (and no checksums: such rows are read unverified)
+    st.db.execute("INSERT INTO replications (scenario, replication, metrics, series, months, wall_s) "
+                  "VALUES (?, ?, ?, ?, ?, ?)",
                   ("baseline", 1, "{}", buf.getvalue(), '["2025-01", "2025-02", "2025-03"]', 0.1))
     got = list(st.series("baseline"))
     assert [r for r, _, _ in got] == [0, 1]

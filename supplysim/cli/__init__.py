@@ -3,9 +3,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
+import os
 import sys
 import time
 from pathlib import Path
+
+from ..experiment.files import slug
+from ..model.fields import MAX_YEARS
 
 __all__ = ["main"]
 
@@ -23,6 +28,9 @@ def _parser():
         description="Simulate the rare-earth supply chain from mine to magnet and stress it with export "
                     "controls. With no MODEL, commands use the default model.")
     p.add_argument("--version", action="store_true", help="print the version and exit")
+    p.add_argument("--allow-dir", action="append", default=[], metavar="DIR",
+                   help="a folder outside the model's own that its 'include' and 'extends' may read from "
+                        "(repeatable; by default they read only inside the model's folder)")
     sub = p.add_subparsers(dest="cmd", metavar="COMMAND")
 
     v = sub.add_parser("validate", help="check a model (and scenario) and print its summary",
@@ -109,8 +117,10 @@ def cmd_run(a):
     if until <= 0:
         raise SystemExit("supplysim run: the horizon must be positive")
     entropy = as_entropy(a.seed)
-    out = Path(a.out or f"runs/{Path(str(model_path)).stem if Path(model_path).is_file() else Path(model_path).name}"
-               f"-{m.scenario_name}")
+    # without --out, a folder under runs/ named after the model and scenario, slugged: a scenario
+    # named "../../x" must not lead outside runs/
+    stem = Path(str(model_path)).stem if Path(model_path).is_file() else Path(model_path).resolve().name
+    out = Path(a.out) if a.out else Path("runs") / slug(f"{stem}-{m.scenario_name}")
     out.mkdir(parents=True, exist_ok=True)
     tasks = [Task(str(model_path), a.scenario, entropy, r, until, (), not a.no_check) for r in range(a.reps)]
     manifest = {"command": " ".join(["supplysim"] + sys.argv[1:]), "model": m.name, "model_path": str(model_path),
@@ -159,8 +169,45 @@ def cmd_scenarios(a):
     return 0
 
 
+#: Numeric options any command may take, with the range each accepts (checked before anything runs).
+_RANGES = {
+    "reps": (1, 10**6, "an integer in [1, 1000000]"),
+    "jobs": (1, 1024, "an integer in [1, 1024] (worker processes)"),
+    "years": (0, MAX_YEARS, f"a number of years > 0, at most {MAX_YEARS:g}"),
+    "days": (0, MAX_YEARS * 365, f"a number of days > 0, at most {MAX_YEARS * 365:g}"),
+    "seed": (0, None, "an integer >= 0"),
+    "precision": (0, 1, "a relative half-width in (0, 1)"),
+    "max_reps": (1, 10**6, "an integer in [1, 1000000]"),
+}
+
+
+def _argument_problems(a) -> list:
+    """``--option: expected ..., found ...`` for every numeric option out of its range."""
+    out = []
+    for name, (lo, hi, expected) in _RANGES.items():
+        v = getattr(a, name, None)
+        if v is None:
+            continue
+        ok = math.isfinite(v) and v > lo if name in ("years", "days", "precision") else v >= lo
+        ok = ok and (hi is None or (v < hi if name == "precision" else v <= hi))
+        if not ok:
+            out.append(f"--{name.replace('_', '-')}: expected {expected}, found {v!r}")
+    if getattr(a, "max_reps", None) is not None and getattr(a, "reps", None) is not None and a.max_reps < a.reps:
+        out.append(f"--max-reps: expected at least --reps ({a.reps}), found {a.max_reps}")
+    return out
+
+
 def main(argv=None):
+    """Run the command line; return the exit status (0 done, 2 bad input or damaged results, 130 interrupted).
+
+    Every error the user can act on is printed as one message naming what is wrong (the file and
+    key of a model, the option, the replication, the store) without a traceback.
+    """
+    from ..engine import InvariantError
+    from ..experiment.executors import ReplicationError
+    from ..experiment.store import StoreError
     from ..model import ModelError
+    from ..model.load import ALLOW_ENV
     p = _parser()
     a = p.parse_args(argv)
     if a.version:
@@ -170,11 +217,32 @@ def main(argv=None):
     if not a.cmd:
         p.print_help()
         return 0
+    bad = _argument_problems(a)
+    if bad:
+        print("\n".join(f"supplysim {a.cmd}: {b}" for b in bad), file=sys.stderr)
+        return EXIT_MODEL
+    if a.allow_dir:
+        # the environment carries the folders to worker processes, which load the model themselves
+        os.environ[ALLOW_ENV] = os.pathsep.join([*(str(Path(d).resolve()) for d in a.allow_dir),
+                                                 *filter(None, os.environ.get(ALLOW_ENV, "").split(os.pathsep))])
     try:
         return a.func(a)
     except ModelError as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_MODEL
-    except (OSError, ValueError) as exc:
+    except ReplicationError as exc:
+        print(f"supplysim {a.cmd}: {exc}", file=sys.stderr)
+        if isinstance(exc.error, InvariantError):
+            print("  an invariant of the simulation failed (see docs/model-format.md, section 12); the "
+                  "replications finished before it are kept", file=sys.stderr)
+        return EXIT_MODEL
+    except StoreError as exc:
         print(f"supplysim {a.cmd}: {exc}", file=sys.stderr)
         return EXIT_MODEL
+    except (OSError, ValueError, OverflowError) as exc:
+        print(f"supplysim {a.cmd}: {exc}", file=sys.stderr)
+        return EXIT_MODEL
+    except KeyboardInterrupt:
+        print(f"supplysim {a.cmd}: interrupted", file=sys.stderr)
+        return 130
+

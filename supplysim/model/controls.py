@@ -90,8 +90,9 @@ def _steps(ck, raw, path, cal):
         p = ck.get(st, q, "prob", F.number(0, 1), None)
         if d is not None and p is not None:
             out.append((cal.day(d), p))
-    if not isinstance(raw, list) or not out:
+    if not isinstance(raw, list) or not raw:
         ck.error(path, "expected a list of {from = date, prob = 0..1} steps")
+    if not out:
         return ((0.0, 1.0),)
     out.sort()
     return tuple(out)
@@ -119,10 +120,10 @@ def parse_controls(ck, raw, cal, commodities):
         for c in comms:
             if c not in commodities:
                 ck.error(p + ("commodities",), f"unknown commodity '{c}'")
-        if not els and not comms:
+        if not t.get("elements") and not t.get("commodities"):
             ck.error(p, "a rule needs 'elements' (scope by content) and/or 'commodities'")
         basis = ck.get(t, p, "basis", F.choice("mass", "value"), "mass")
-        values = ck.get(t, p, "element_value_per_t", F.mapping(F.number(0)), {})
+        values = ck.get(t, p, "element_value_per_t", F.mapping(F.money()), {})
         if basis == "value":
             for e in els:
                 if e in _TRACKED and e not in values:
@@ -145,8 +146,8 @@ def parse_controls(ck, raw, cal, commodities):
                 susp.append((cal.day(a), cal.day(b)))
         kw = {}
         if mech == "quota":
-            kw["quota_t"] = ck.get(t, p, "quota_t", F.number(0), 0.0)
-            kw["quota_period_days"] = ck.get(t, p, "quota_period_days", F.number(0, lo_open=True), 365.0)
+            kw["quota_t"] = ck.get(t, p, "quota_t", F.tonnes(), 0.0)
+            kw["quota_period_days"] = ck.get(t, p, "quota_period_days", F.days(positive=True), 365.0)
         elif "quota_t" in t or "quota_period_days" in t:
             ck.error(p, "'quota_t' and 'quota_period_days' belong to mechanism 'quota'")
         if mech == "licence":

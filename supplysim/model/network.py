@@ -1,7 +1,9 @@
 """The validated model: commodities, facilities, lanes, demand and the network graph."""
 from __future__ import annotations
 
+import difflib
 import hashlib
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -10,14 +12,15 @@ import networkx as nx
 from ..materials import RE_MASK
 from . import fields as F
 from .errors import ModelError, Problem
-from .load import Document, merge_documents, read_document, resolve_model_path
+from .load import Document, allowed_roots, merge_documents, read_document, resolve_model_path
 from .overlay import apply_overrides
 from .controls import parse_controls
 from .parse import (parse_calendar, parse_commodities, parse_demand, parse_disruptions, parse_facilities,
                     parse_lanes)
 from .specs import Calendar
 
-__all__ = ["Model", "load_model", "list_scenarios", "scenario_path"]
+__all__ = ["Model", "load_model", "list_scenarios", "scenario_path", "overlay_problems", "content_digest",
+           "NEW_ENTITY_KEYS"]
 
 TOP_KEYS = {"model", "commodities", "facilities", "lanes", "demand", "options", "scenario", "disruptions",
             "controls"}
@@ -49,13 +52,19 @@ class Model:
     files: dict = field(default_factory=dict)
     path: str = ""
     graph: nx.MultiDiGraph = None
+    content_sha256: str = ""
 
     @property
     def scenario_name(self) -> str:
         return self.scenario.get("name", "baseline")
 
     def digest(self) -> str:
-        """SHA-256 over the text of every file read."""
+        """SHA-256 over the model's merged content (scenario and options applied), not its paths.
+
+        (A model built by hand, without :func:`load_model`, hashes the text of its files.)
+        """
+        if self.content_sha256:
+            return self.content_sha256
         h = hashlib.sha256()
         for name in sorted(self.files):
             h.update(name.encode())
@@ -87,11 +96,20 @@ class Model:
 
 
 def scenario_path(model_path, name) -> Path:
-    """Where scenario ``name`` of a model lives (``scenarios/NAME.toml`` beside the model)."""
+    """Where scenario ``name`` of a model lives (``scenarios/NAME.toml`` beside the model).
+
+    A name ending in ``.toml`` that names an existing file is that file.
+    """
     p = Path(name)
     if p.suffix == ".toml" and p.exists():
         return p
     return resolve_model_path(model_path).parent / "scenarios" / f"{name}.toml"
+
+
+def _plain_name(name) -> bool:
+    """A scenario name (not a path): it cannot lead out of the model's ``scenarios/`` folder."""
+    return bool(name) and "/" not in name and "\\" not in name and name not in (".", "..") \
+        and name.isprintable() and len(name) <= 200
 
 
 def list_scenarios(model_path) -> dict:
@@ -101,57 +119,140 @@ def list_scenarios(model_path) -> dict:
     out = {}
     for f in sorted(d.glob("*.toml")) if d.is_dir() else []:
         try:
-            desc = tomllib.loads(f.read_text()).get("scenario", {}).get("description", "")
-        except tomllib.TOMLDecodeError:
-            desc = "(not valid TOML)"
+            sc = tomllib.loads(f.read_text(encoding="utf-8")).get("scenario", {})
+            desc = str(sc.get("description", "")) if isinstance(sc, dict) else ""
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError):
+            desc = "(not a valid TOML file)"
         out[f.stem] = desc
     return out
 
 
-def _apply_scenario(doc, model_path, scenario):
+#: Keys an overlay (scenario, option, override) must give to add an entity the model lacks.
+#: An overlay that names an unknown id without them is taken for a change to a misspelt id
+#: (``[lanes.cn-jp] enabled = false`` where the lane is ``cn_jp``), which would otherwise do nothing.
+NEW_ENTITY_KEYS = {"commodities": ("content",), "facilities": ("stage", "country", "output"),
+                   "lanes": ("from", "to", "commodity"), "demand": ("region", "commodity"),
+                   "disruptions": ("kind", "start"), "controls": ("issuer",)}
+
+
+def overlay_problems(base: Document, over: Document, what="the model") -> list:
+    """Problems of an overlay that changes ids ``base`` does not define (see :data:`NEW_ENTITY_KEYS`).
+
+    Examples
+    --------
+    >>> base = Document({"lanes": {"a-b": {"from": "a"}}}, {}, {}, "m.toml")
+    >>> over = Document({"lanes": {"a_b": {"enabled": False}}}, {("lanes", "a_b"): "s.toml"}, {}, "s.toml")
+    >>> print(overlay_problems(base, over)[0])
+    s.toml: lanes.a_b: the model has no lane 'a_b' to change (did you mean 'a-b'?); to add one, give from, to, commodity
+    """
+    out = []
+    for kind, needed in NEW_ENTITY_KEYS.items():
+        known, given = base.data.get(kind), over.data.get(kind)
+        if not isinstance(given, dict):
+            continue
+        known = known if isinstance(known, dict) else {}
+        for eid, t in given.items():
+            if eid in known or not isinstance(t, dict) or all(k in t for k in needed):
+                continue
+            near = difflib.get_close_matches(str(eid), [str(k) for k in known], n=1, cutoff=0.6)
+            hint = f" (did you mean '{near[0]}'?)" if near else ""
+            single = {"commodities": "commodity", "facilities": "facility", "disruptions": "disruption",
+                      "controls": "control rule"}.get(kind, kind.rstrip("s"))
+            out.append(Problem(over.file_of((kind, eid)), f"{kind}.{eid}",
+                               f"{what} has no {single} '{eid}' to change{hint}; to add one, give "
+                               f"{', '.join(needed)}"))
+    return out
+
+
+def _without_unknown_ids(base, over) -> list:
+    """The problems of :func:`overlay_problems`; the offending entries are taken out of ``over``
+    (so they do not also show up as new entities with missing keys)."""
+    probs = overlay_problems(base, over)
+    for p in probs:
+        kind, eid = p.path.split(".", 1)
+        over.data[kind].pop(eid, None)
+    return probs
+
+
+def _str_list(sc, key, file, problems):
+    v = sc.get(key, [])
+    if isinstance(v, list) and all(isinstance(x, str) for x in v):
+        return list(v)
+    problems.append(Problem(file, f"scenario.{key}", f"expected a list of names, found {F._show(v)}"))
+    return []
+
+
+def _apply_scenario(doc, model_path, scenario, roots):
     names = [s for s in str(scenario).split("+") if s] if scenario else []
     if len(names) > 1 and scenario_path(model_path, str(scenario)).is_file():
         names = [str(scenario)]   # a composite shipped as a file of its own
     meta = {"name": "baseline", "description": "", "options": [], "references": []}
     own = doc.data.get("scenario", {})
+    shown, problems = [], []
     if isinstance(own, dict):
-        meta["options"] += [o for o in (own.get("options") or []) if isinstance(o, str)]
-    shown = []
+        meta["options"] += _str_list(own, "options", doc.file_of(("scenario", "options")), problems)
+        _str_list(own, "references", doc.file_of(("scenario", "references")), problems)
     for n in names:
         p = scenario_path(model_path, n)
+        explicit = p.suffix == ".toml" and Path(n) == p
+        if not explicit and not _plain_name(n):
+            raise ModelError([Problem(_display_name(model_path), "--scenario",
+                                      f"expected a scenario name or a .toml file, found {n!r}")])
         if not p.is_file():
             avail = ", ".join(list_scenarios(model_path)) or "none"
             raise ModelError([Problem(str(p), "", f"scenario '{n}' not found (available: {avail})")])
-        sdoc = read_document(p)
+        sdoc = read_document(p, roots=roots + (p.resolve().parent,))
+        problems += _without_unknown_ids(doc, sdoc)
         sc = sdoc.data.get("scenario", {})
         shown.append(str(sc.get("name", p.stem)) if isinstance(sc, dict) else p.stem)
         meta["name"] = "+".join(shown)
         if isinstance(sc, dict):
-            meta["options"] += list(sc.get("options", []) or [])
-            meta["references"] += list(sc.get("references", []) or [])
+            meta["options"] += _str_list(sc, "options", sdoc.file_of(("scenario", "options")), problems)
+            meta["references"] += _str_list(sc, "references", sdoc.file_of(("scenario", "references")), problems)
             meta["description"] = (meta["description"] + " + " if meta["description"] else "") + \
                 str(sc.get("description", ""))
         doc = merge_documents(doc, sdoc)
-    return doc, meta
+    return doc, meta, problems
+
+
+def _display_name(path):
+    return str(path)
 
 
 def _apply_options(ck, doc, names):
     opts = doc.data.get("options", {})
+    opts = opts if isinstance(opts, dict) else {}
     for n in names:
-        if n not in opts:
+        if n not in opts or not isinstance(opts[n], dict):
             ck.error(("scenario", "options"), f"unknown option '{n}'; the model has: {', '.join(opts) or 'none'}")
             continue
         sub = {k: v for k, v in opts[n].items() if k not in ("description", "source", "note")}
         bad = [k for k in sub if k not in TOP_KEYS - {"options", "scenario", "model"}]
         for k in bad:
-            ck.error(("options", n, k), "unknown key; an option holds facilities, lanes, demand, commodities")
+            ck.error(("options", n, k), "unknown key; an option holds facilities, lanes, demand, commodities, "
+                                        "disruptions, controls")
             sub.pop(k)
         origin = {k[2:]: f for k, f in doc.origin.items() if k[:2] == ("options", n) and len(k) > 2}
-        doc = merge_documents(doc, Document(sub, origin, {}, doc.root))
+        over = Document(sub, origin, {}, doc.file_of(("options", n)))
+        ck.problems += _without_unknown_ids(doc, over)
+        doc = merge_documents(doc, over)
     return doc
 
 
-def load_model(path, scenario=None, options=(), overrides=None) -> Model:
+def content_digest(data) -> str:
+    """SHA-256 over a model's merged tables: the same content gives the same digest from any folder
+    or path spelling, and comments or file layout do not change it.
+
+    Examples
+    --------
+    >>> content_digest({"a": 1, "b": [1.5]}) == content_digest({"b": [1.5], "a": 1})
+    True
+    """
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str, allow_nan=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def load_model(path, scenario=None, options=(), overrides=None, allow=()) -> Model:
     """Load, merge and validate a model and, optionally, a scenario.
 
     Parameters
@@ -169,6 +270,9 @@ def load_model(path, scenario=None, options=(), overrides=None) -> Model:
         options, before validation (see :mod:`supplysim.model.overlay`); every
         path must exist. They are recorded with the model's files (and so in
         its digest).
+    allow : iterable of path
+        Folders outside the model's own that ``include`` and ``extends`` may
+        read from (see :mod:`supplysim.model.load`).
 
     Raises
     ------
@@ -182,12 +286,15 @@ def load_model(path, scenario=None, options=(), overrides=None) -> Model:
     >>> sorted(m.facilities)[:2]
     ['alloy_kr', 'eu_wind']
     """
-    doc = read_document(path)
-    doc, meta = _apply_scenario(doc, path, scenario)
+    roots = allowed_roots(path, allow)
+    doc = read_document(path, roots=roots)
+    doc, meta, overlay = _apply_scenario(doc, path, scenario, roots)
     ck = F.Checker(doc)
+    ck.problems += overlay
     data = ck.table(doc.data, (), TOP_KEYS)
     sc = ck.table(data.get("scenario", {}), ("scenario",), SCENARIO_KEYS)
-    ck.get(sc, ("scenario",), "options", F.list_of(F.string), [])
+    ck.get(sc, ("scenario",), "name", F.label, None)
+    ck.get(sc, ("scenario",), "description", F.string, None)
     doc = _apply_options(ck, doc, list(meta["options"]) + list(options))
     if overrides:
         doc = apply_overrides(doc, overrides)
@@ -207,6 +314,10 @@ def load_model(path, scenario=None, options=(), overrides=None) -> Model:
     for did in set(buffers) & set(facilities):
         ck.error(("demand", did), f"id '{did}' is also a facility id; sink ids must be distinct")
     nodes = {**facilities, **{k: v for k, v in buffers.items() if k not in facilities}}
+    if not facilities and not ck.problems:
+        ck.error(("facilities",), "the model has no (enabled) facility: expected at least one [facilities.ID]")
+    if not sinks and not ck.problems:
+        ck.error(("demand",), "the model has no (enabled) demand: expected at least one [demand.ID]")
     _check_references(ck, commodities, nodes, lanes, sinks, disruptions)
     for rule in controls:
         if rule.basis == "value":
@@ -221,7 +332,8 @@ def load_model(path, scenario=None, options=(), overrides=None) -> Model:
     if ck.problems:
         raise ModelError(ck.problems)
     model = Model(name or Path(str(path)).stem, description, cal, period, years, commodities, nodes, lanes,
-                  sinks, disruptions, meta, controls, dict(doc.files), str(path))
+                  sinks, disruptions, meta, controls, dict(doc.files), str(path),
+                  content_sha256=content_digest(doc.data))
     model.graph = _graph(model)
     _check_reachability(ck, model)
     if ck.problems:
@@ -230,6 +342,8 @@ def load_model(path, scenario=None, options=(), overrides=None) -> Model:
 
 
 def _check_references(ck, commodities, nodes, lanes, sinks, disruptions):
+    # a commodity whose content was rejected would fail the recipe balance for no reason of its own
+    bad_content = {p.path.split(".")[1] for p in ck.problems if p.path.startswith("commodities.")}
     def need_commodity(c, path):
         if c is not None and c not in commodities:
             ck.error(path, f"unknown commodity '{c}'; known: {', '.join(sorted(commodities)) or 'none'}")
@@ -251,7 +365,7 @@ def _check_references(ck, commodities, nodes, lanes, sinks, disruptions):
         if r.kind == "fixed":
             ok = all([need_commodity(c, q + ("inputs", c)) for c in r.inputs] +
                      [need_commodity(c, q + ("coproducts", c)) for c in r.coproducts])
-            if ok and f.output in commodities:
+            if ok and r.inputs and f.output in commodities and not ({f.output, *r.inputs, *r.coproducts} & bad_content):
                 re_in = sum(x / r.yield_ * commodities[c].content for c, x in r.inputs.items())[RE_MASK].sum()
                 re_out = commodities[f.output].content[RE_MASK].sum() + sum(
                     x * commodities[c].content[RE_MASK].sum() for c, x in r.coproducts.items())
@@ -294,12 +408,21 @@ def _check_references(ck, commodities, nodes, lanes, sinks, disruptions):
             if c not in inbound:
                 pth = ("facilities", f.id, "sourcing", c) if f.stage != "buffer" else ("demand", f.id, "sourcing")
                 ck.error(pth, f"no lane brings '{c}' to '{f.id}'")
+    regions = {d.region for d in sinks.values()}
     for dis in disruptions:
         pool = {"facility_outage": nodes, "lane_closure": lanes, "lane_delay": lanes, "demand_shock": sinks,
                 "expansion": nodes, "substitution": sinks}[dis.kind]
         for tgt in dis.targets:
-            if not tgt.startswith("region:") and tgt not in pool:
-                ck.error(("disruptions", dis.id), f"unknown id '{tgt}' for a {dis.kind}")
+            if tgt.startswith("region:"):
+                if tgt[7:] not in regions:
+                    ck.error(("disruptions", dis.id, "regions"), f"unknown region '{tgt[7:]}'; demand regions: "
+                                                                 f"{', '.join(sorted(regions)) or 'none'}")
+            elif tgt not in pool:
+                key = {"lane_closure": "lanes", "lane_delay": "lanes", "demand_shock": "demand",
+                       "substitution": "demand"}.get(dis.kind, "facilities")
+                near = difflib.get_close_matches(tgt, list(pool), n=1)
+                ck.error(("disruptions", dis.id, key), f"unknown id '{tgt}' for a {dis.kind}"
+                                                       + (f" (did you mean '{near[0]}'?)" if near else ""))
 
 
 def _graph(model: Model) -> nx.MultiDiGraph:

@@ -1,6 +1,7 @@
 """Turn merged TOML tables into validated specs, collecting every problem."""
 from __future__ import annotations
 
+import difflib
 import math
 
 from ..materials import ELEMENTS, content_vector
@@ -15,16 +16,25 @@ ALLOCATIONS = ("pro_rata", "priority", "shares")
 POLICIES = ("base_stock", "sS", "rQ", "none")
 _LEVELS = {"base_stock": ("S",), "sS": ("s", "S"), "rQ": ("r", "Q"), "none": ()}
 
-_POS = F.number(0, lo_open=True)
-_NONNEG = F.number(0)
 _FRAC = F.number(0, 1, lo_open=True)
+_T, _T_POS = F.tonnes(), F.tonnes(positive=True)
+_DAYS, _DAYS_POS = F.days(), F.days(positive=True)
+_MONEY = F.money()
+_RATIO = F.number(0, 1e6, lo_open=True)       # t of input (or co-product) per t of output
+_SHARE = F.number(0, lo_open=True)
+
+#: Stage labels with a meaning (origin stamps, figures, summaries). Other labels are allowed for
+#: grouping, but one a letter or two away from these is taken for a typo (``magnett``).
+STAGES = ("mine", "source", "scrap", "recycling", "cracking", "concentration", "separation", "refining",
+          "metallisation", "alloying", "magnet", "component", "assembly", "distribution", "distributor",
+          "trader", "stockist", "warehouse", "stockpile", "buyer")
 
 
 def parse_calendar(ck, raw):
     t = ck.table(raw, ("model",), {"name", "description", "start", "period_days", "years", "source"})
     start = ck.get(t, ("model",), "start", F.date, None)
-    period = ck.get(t, ("model",), "period_days", _POS, 1.0)
-    years = ck.get(t, ("model",), "years", _POS, 10.0)
+    period = ck.get(t, ("model",), "period_days", F.number(0, 365, lo_open=True, unit="days"), 1.0)
+    years = ck.get(t, ("model",), "years", F.number(0, F.MAX_YEARS, lo_open=True, unit="years"), 10.0)
     cal = Calendar(start) if start else Calendar()
     return cal, period, years, t.get("name", ""), t.get("description", "")
 
@@ -34,6 +44,9 @@ def parse_commodities(ck, raw):
     allowed = {"name", "unit", "content", "value_per_t", "source", "note"}
     for cid, t in ck.table(raw, ("commodities",), raw if isinstance(raw, dict) else {}).items():
         p = ("commodities", cid)
+        if not isinstance(t, dict):   # one problem, not one per missing key
+            ck.table(t, p, allowed)
+            continue
         t = ck.table(t, p, allowed)
         content = ck.get(t, p, "content", F.mapping(F.number(0, 1)), {})
         bad = [k for k in content if k not in ELEMENTS]
@@ -43,21 +56,22 @@ def parse_commodities(ck, raw):
         if sum(content.values()) > 1 + 1e-9:
             ck.error(p + ("content",), f"element fractions must sum to at most 1, found {sum(content.values()):g}")
         out[cid] = Commodity(cid, ck.get(t, p, "name", F.string, cid), ck.get(t, p, "unit", F.choice("t"), "t"),
-                             content_vector(content), ck.get(t, p, "value_per_t", _NONNEG, None),
+                             content_vector(content), ck.get(t, p, "value_per_t", _MONEY, None),
                              t.get("source", ""))
     return out
 
 
 def parse_lead_time(ck, v, path):
     if isinstance(v, (int, float)) and not isinstance(v, bool):
-        if v < 0:
-            ck.error(path, f"expected a lead time in days >= 0, found {v!r}")
+        try:
+            return LeadTime("constant", {"days": _DAYS(v)})
+        except F.Bad as exc:
+            ck.error(path, f"{exc}, found {F._show(v)}")
             return LeadTime("constant", {"days": 0.0})
-        return LeadTime("constant", {"days": float(v)})
     spec = {"constant": ("days",), "uniform": ("min", "max"), "triangular": ("min", "mode", "max"),
             "lognormal": ("median", "p90"), "empirical": ("values", "weights")}
     if not isinstance(v, dict):
-        ck.error(path, f"expected a number of days or a table with 'dist', found {v!r}")
+        ck.error(path, f"expected a number of days or a table with 'dist', found {F._show(v)}")
         return LeadTime("constant", {"days": 0.0})
     dist = ck.get(v, path, "dist", F.choice(*spec), None)
     if dist is None:
@@ -65,15 +79,15 @@ def parse_lead_time(ck, v, path):
     ck.table(v, path, {"dist", *spec[dist]})
     params = {}
     if dist == "empirical":
-        params["values"] = ck.get(v, path, "values", F.list_of(_NONNEG, nonempty=True), [0.0])
-        w = ck.get(v, path, "weights", F.list_of(_POS), None)
+        params["values"] = ck.get(v, path, "values", F.list_of(_DAYS, nonempty=True), [0.0])
+        w = ck.get(v, path, "weights", F.list_of(_SHARE), None)
         if w is not None and len(w) != len(params["values"]):
             ck.error(path + ("weights",), f"expected {len(params['values'])} weights (one per value), found {len(w)}")
             w = None
         params["weights"] = w
         return LeadTime(dist, params)
     for k in spec[dist]:
-        params[k] = ck.get(v, path, k, _NONNEG if dist != "lognormal" else _POS, 1.0)
+        params[k] = ck.get(v, path, k, _DAYS if dist != "lognormal" else _DAYS_POS, 1.0)
     if dist == "uniform" and params["min"] > params["max"]:
         ck.error(path, f"expected min <= max, found min={params['min']:g}, max={params['max']:g}")
     if dist == "triangular" and not params["min"] <= params["mode"] <= params["max"]:
@@ -85,7 +99,7 @@ def parse_lead_time(ck, v, path):
 
 
 def _schedule(ck, t, p, cal):
-    base = ck.get(t, p, "capacity", _POS, None)
+    base = ck.get(t, p, "capacity", _T_POS, None)
     sched = ck.get(t, p, "capacity_schedule", F.list_of(lambda x: x), [])
     if base is None and not sched:
         return None
@@ -101,7 +115,7 @@ def _schedule(ck, t, p, cal):
             ck.error(q + ("date",), "expected dates in increasing order")
             continue
         if "ramp_to" in step:
-            v = ck.get(step, q, "ramp_to", _NONNEG, None)
+            v = ck.get(step, q, "ramp_to", _T, None)
             until = ck.get(step, q, "until", F.date, None)
             if v is None or until is None:
                 continue
@@ -113,7 +127,7 @@ def _schedule(ck, t, p, cal):
             times += [t0, t1]
             values += [cur, v]
         else:
-            v = ck.get(step, q, "capacity", _NONNEG, None)
+            v = ck.get(step, q, "capacity", _T, None)
             if v is None:
                 continue
             cur = Schedule(tuple(times), tuple(values)).at(t0)
@@ -138,7 +152,7 @@ def _sourcing(ck, raw, p, commodity):
             ck.error(p, f"policy '{policy}' needs '{key_units}' (t) or '{key_units}_days' (days of cover)")
             continue
         k = given[0]
-        conv = _POS if name == "Q" else _NONNEG
+        conv = (_DAYS_POS if name == "Q" else _DAYS) if k.endswith("_days") else (_T_POS if name == "Q" else _T)
         val = ck.get(t, p, k, conv, 0.0)
         levels[name] = (val, k.endswith("_days"))
     for k in ("s", "s_days", "S", "S_days", "r", "r_days", "Q", "Q_days", "target", "target_days"):
@@ -148,18 +162,24 @@ def _sourcing(ck, raw, p, commodity):
     if policy == "sS" and "s" in levels and "S" in levels and levels["s"][1] == levels["S"][1] \
             and levels["s"][0] > levels["S"][0]:
         ck.error(p, f"expected s <= S, found s={levels['s'][0]:g}, S={levels['S'][0]:g}")
-    return Sourcing(commodity, policy, levels, ck.get(t, p, "review_days", _NONNEG, None),
+    return Sourcing(commodity, policy, levels, ck.get(t, p, "review_days", _DAYS, None),
                     ck.get(t, p, "split", F.choice("shares", "priority"), "shares"),
-                    ck.get(t, p, "ordering_cost", _NONNEG, 0.0))
+                    ck.get(t, p, "ordering_cost", _MONEY, 0.0))
 
 
 def _recipe(ck, raw, p, commodities):
+    if not isinstance(raw, dict):
+        ck.error(p, f"expected a table such as {{inputs = {{...}}, yield = 0.9}}, found {F._show(raw)}")
+        return Recipe("fixed")
     t = ck.table(raw, p, {"inputs", "yield", "coproducts", "feed", "outputs", "recovery", "source", "note"})
     if "feed" in t or "outputs" in t:
-        for k in ("inputs", "coproducts", "yield"):
-            if k in t:
-                ck.error(p + (k,), "not used by a split recipe (one with 'feed' and 'outputs'); use 'recovery'")
-        feed = ck.get(t, p, "feed", F.string)
+        fixed = [k for k in ("inputs", "coproducts", "yield") if k in t]
+        if fixed:
+            ck.error(p, f"mixes a split recipe's keys ({', '.join(k for k in ('feed', 'outputs') if k in t)}) "
+                        f"with a fixed recipe's ({', '.join(fixed)}); a split recipe takes feed, outputs and "
+                        "recovery, a fixed one inputs, coproducts and yield")
+            return Recipe("fixed")
+        feed = ck.get(t, p, "feed", F.label)
         outs = ck.get(t, p, "outputs", F.mapping(F.list_of(F.choice(*ELEMENTS), nonempty=True)), {})
         if not outs:
             ck.error(p + ("outputs",), "expected a table of output commodity -> list of elements")
@@ -174,11 +194,22 @@ def _recipe(ck, raw, p, commodities):
                       outputs={k: tuple(v) for k, v in outs.items()})
     if "recovery" in t:
         ck.error(p + ("recovery",), "only split recipes take 'recovery'; fixed recipes take 'yield'")
-    inputs = ck.get(t, p, "inputs", F.mapping(_POS), {})
-    if not inputs:
+    inputs = ck.get(t, p, "inputs", F.mapping(_RATIO), {})
+    if not inputs and not t.get("inputs"):   # (bad entries were reported above)
         ck.error(p + ("inputs",), "expected a non-empty table of input commodity -> t per t of output")
     return Recipe("fixed", inputs=inputs, yield_=ck.get(t, p, "yield", _FRAC, 1.0),
-                  coproducts=ck.get(t, p, "coproducts", F.mapping(_POS), {}))
+                  coproducts=ck.get(t, p, "coproducts", F.mapping(_RATIO), {}))
+
+
+def _stage(ck, t, p):
+    stage = ck.get(t, p, "stage", F.label)
+    if stage is not None and stage not in STAGES:
+        near = difflib.get_close_matches(stage, STAGES, n=1, cutoff=0.8)
+        if near or stage == "buffer":
+            hint = f"did you mean '{near[0]}'?" if near else "'buffer' is the stage of a sink's own stock"
+            ck.error(p + ("stage",), f"unknown stage '{stage}' ({hint}); stages with a meaning: "
+                                     f"{', '.join(STAGES)}")
+    return stage
 
 
 FACILITY_KEYS = {"output_content", "end_use", "release", "name", "stage", "country", "owner", "region", "output", "capacity", "capacity_schedule",
@@ -190,6 +221,9 @@ def parse_facilities(ck, raw, cal, commodities):
     out = {}
     for fid, t in (raw or {}).items():
         p = ("facilities", fid)
+        if not isinstance(t, dict):   # one problem, not one per missing key
+            ck.table(t, p, FACILITY_KEYS)
+            continue
         t = ck.table(t, p, FACILITY_KEYS)
         if not ck.get(t, p, "enabled", F.boolean, True):
             continue
@@ -201,7 +235,7 @@ def parse_facilities(ck, raw, cal, commodities):
         costs = ck.table(t.get("costs", {}), p + ("costs",), {"production_per_t", "holding_per_t_day"})
         src = ck.table(t.get("sourcing", {}), p + ("sourcing",), t.get("sourcing", {}))
         sourcing = {c: _sourcing(ck, v, p + ("sourcing", c), c) for c, v in src.items()}
-        country = ck.get(t, p, "country", F.string)
+        country = ck.get(t, p, "country", F.label)
         oc = None
         if "output_content" in t:
             if recipe is not None:
@@ -217,23 +251,23 @@ def parse_facilities(ck, raw, cal, commodities):
         release = None
         if "release" in t:
             rt = ck.table(t["release"], p + ("release",), {"cover_below_days", "max_t_per_day", "note"})
-            release = (ck.get(rt, p + ("release",), "cover_below_days", _POS, 30.0),
-                       ck.get(rt, p + ("release",), "max_t_per_day", _POS, None))
+            release = (ck.get(rt, p + ("release",), "cover_below_days", _DAYS_POS, 30.0),
+                       ck.get(rt, p + ("release",), "max_t_per_day", _T_POS, None))
             if recipe is not None or sched is not None:
                 ck.error(p + ("release",), "only a stocking point (no recipe, no capacity) can be a release stockpile")
         out[fid] = Facility(release=release, output_content=oc, end_use=ck.get(t, p, "end_use", F.choice("civil", "defence"), "civil"),
                             
-            id=fid, name=ck.get(t, p, "name", F.string, fid), stage=ck.get(t, p, "stage", F.string),
+            id=fid, name=ck.get(t, p, "name", F.string, fid), stage=_stage(ck, t, p),
             country=country, owner=ck.get(t, p, "owner", F.string, ""),
             region=ck.get(t, p, "region", F.string, country),
-            output=ck.get(t, p, "output", F.string), capacity=sched, recipe=recipe,
-            processing_days=ck.get(t, p, "processing_days", _NONNEG, 0.0),
-            initial_stock=ck.get(t, p, "initial_stock", F.mapping(_NONNEG), {}),
-            target_cover_days=ck.get(t, p, "target_cover_days", _NONNEG, 30.0),
-            target_stock=ck.get(t, p, "target_stock", _NONNEG, None),
+            output=ck.get(t, p, "output", F.label), capacity=sched, recipe=recipe,
+            processing_days=ck.get(t, p, "processing_days", _DAYS, 0.0),
+            initial_stock=ck.get(t, p, "initial_stock", F.mapping(_T), {}),
+            target_cover_days=ck.get(t, p, "target_cover_days", _DAYS, 30.0),
+            target_stock=ck.get(t, p, "target_stock", _T, None),
             allocation=ck.get(t, p, "allocation", F.choice(*ALLOCATIONS), "pro_rata"),
-            production_cost=ck.get(costs, p + ("costs",), "production_per_t", _NONNEG, 0.0),
-            holding_cost=ck.get(costs, p + ("costs",), "holding_per_t_day", _NONNEG, 0.0),
+            production_cost=ck.get(costs, p + ("costs",), "production_per_t", _MONEY, 0.0),
+            holding_cost=ck.get(costs, p + ("costs",), "holding_per_t_day", _MONEY, 0.0),
             sourcing=sourcing, unlimited=unlimited, source=t.get("source", ""))
     return out
 
@@ -246,16 +280,19 @@ def parse_lanes(ck, raw):
     out = {}
     for lid, t in (raw or {}).items():
         p = ("lanes", lid)
+        if not isinstance(t, dict):   # one problem, not one per missing key
+            ck.table(t, p, LANE_KEYS)
+            continue
         t = ck.table(t, p, LANE_KEYS)
         if not ck.get(t, p, "enabled", F.boolean, True):
             continue
         lt = parse_lead_time(ck, t["lead_time"], p + ("lead_time",)) if "lead_time" in t \
             else LeadTime("constant", {"days": 0.0})
-        out[lid] = Lane(lid, ck.get(t, p, "from", F.string), ck.get(t, p, "to", F.string),
-                        ck.get(t, p, "commodity", F.string), lt, ck.get(t, p, "capacity", _POS, None),
-                        ck.get(t, p, "cost_per_t", _NONNEG, 0.0), ck.get(t, p, "share", _POS, 1.0),
-                        ck.get(t, p, "priority", F.integer(), 0), ck.get(t, p, "in_transit", _NONNEG, 0.0),
-                        t.get("source", ""), ck.get(t, p, "qualification_days", _NONNEG, 0.0))
+        out[lid] = Lane(lid, ck.get(t, p, "from", F.label), ck.get(t, p, "to", F.label),
+                        ck.get(t, p, "commodity", F.label), lt, ck.get(t, p, "capacity", _T_POS, None),
+                        ck.get(t, p, "cost_per_t", _MONEY, 0.0), ck.get(t, p, "share", _SHARE, 1.0),
+                        ck.get(t, p, "priority", F.integer(), 0), ck.get(t, p, "in_transit", _T, 0.0),
+                        t.get("source", ""), ck.get(t, p, "qualification_days", _DAYS, 0.0))
     return out
 
 
@@ -269,25 +306,28 @@ def parse_demand(ck, raw, cal, period):
     sinks, buffers = {}, {}
     for did, t in (raw or {}).items():
         p = ("demand", did)
+        if not isinstance(t, dict):   # one problem, not one per missing key
+            ck.table(t, p, DEMAND_KEYS)
+            continue
         t = ck.table(t, p, DEMAND_KEYS)
         if not ck.get(t, p, "enabled", F.boolean, True):
             continue
         if ("rate" in t) == ("rate_per_day" in t):
             ck.error(p, "expected exactly one of 'rate' (t/yr) or 'rate_per_day' (t/day)")
-        rate = ck.get(t, p, "rate", _POS, None)
-        rate = rate / YEAR_DAYS if rate is not None else ck.get(t, p, "rate_per_day", _POS, 1.0)
+        rate = ck.get(t, p, "rate", _T_POS, None)
+        rate = rate / YEAR_DAYS if rate is not None else ck.get(t, p, "rate_per_day", _T_POS, 1.0)
         var = ck.get(t, p, "variability", F.choice("poisson", "normal", "gamma", "none"), "poisson")
-        cv = ck.get(t, p, "cv", _POS, 0.0) if var in ("normal", "gamma") else 0.0
+        cv = ck.get(t, p, "cv", F.number(0, 100, lo_open=True), 0.0) if var in ("normal", "gamma") else 0.0
         if var in ("normal", "gamma") and "cv" not in t:
             ck.error(p + ("cv",), f"variability '{var}' needs a coefficient of variation 'cv' > 0")
         if "cv" in t and var not in ("normal", "gamma"):
             ck.error(p + ("cv",), f"not used with variability '{var}'")
-        interval = ck.get(t, p, "order_interval_days", _NONNEG, period)
+        interval = ck.get(t, p, "order_interval_days", _DAYS, period)
         if interval == 0 and var != "poisson":
             ck.error(p + ("order_interval_days",), "0 (a Poisson process of unit orders) needs variability 'poisson'")
-        region = ck.get(t, p, "region", F.string)
-        at = ck.get(t, p, "at", F.string, None)
-        commodity = ck.get(t, p, "commodity", F.string)
+        region = ck.get(t, p, "region", F.label)
+        at = ck.get(t, p, "at", F.label, None)
+        commodity = ck.get(t, p, "commodity", F.label)
         costs = ck.table(t.get("costs", {}), p + ("costs",), {"holding_per_t_day", "backorder_per_t_day",
                                                               "lost_per_t"})
         if at is None:
@@ -297,9 +337,9 @@ def parse_demand(ck, raw, cal, period):
             buffers[did] = Facility(
                 id=did, name=did, stage="buffer", country=region or "", owner="", region=region or "",
                 output=commodity, capacity=None, recipe=None, processing_days=0.0,
-                initial_stock={commodity: ck.get(t, p, "initial_stock", _NONNEG, 0.0)},
+                initial_stock={commodity: ck.get(t, p, "initial_stock", _T, 0.0)},
                 target_cover_days=0.0, target_stock=None, allocation="pro_rata", production_cost=0.0,
-                holding_cost=ck.get(costs, p + ("costs",), "holding_per_t_day", _NONNEG, 0.0),
+                holding_cost=ck.get(costs, p + ("costs",), "holding_per_t_day", _MONEY, 0.0),
                 sourcing=sourcing)
         else:
             for k in ("initial_stock", "sourcing"):
@@ -309,11 +349,11 @@ def parse_demand(ck, raw, cal, period):
         sinks[did] = Demand(
             did, region, ck.get(t, p, "sector", F.string, "all"),
             ck.get(t, p, "end_use", F.choice("civil", "defence"), "civil"), commodity, rate,
-            ck.get(t, p, "growth", F.number(-1, lo_open=True), 0.0), var, cv, interval,
+            ck.get(t, p, "growth", F.number(-1, 10, lo_open=True, unit="fraction per year"), 0.0), var, cv, interval,
             ck.get(t, p, "unmet", F.choice("backorder", "lost"), "backorder"), at,
             max(cal.day(start), 0.0) if start else 0.0,
-            ck.get(costs, p + ("costs",), "backorder_per_t_day", _NONNEG, 0.0),
-            ck.get(costs, p + ("costs",), "lost_per_t", _NONNEG, 0.0), t.get("source", ""))
+            ck.get(costs, p + ("costs",), "backorder_per_t_day", _MONEY, 0.0),
+            ck.get(costs, p + ("costs",), "lost_per_t", _MONEY, 0.0), t.get("source", ""))
     return sinks, buffers
 
 
@@ -346,7 +386,7 @@ def parse_disruptions(ck, raw, cal):
             end = ck.get(t, p, "end", F.date, None)
             t1 = cal.day(end) if end else math.inf
         else:
-            t1 = t0 + ck.get(t, p, "days", _POS, math.inf)
+            t1 = t0 + ck.get(t, p, "days", _DAYS_POS, math.inf)
         if t1 <= t0:
             ck.error(p + ("end",), "expected an end after the start")
         key = {"facility_outage": "facilities", "lane_closure": "lanes", "lane_delay": "lanes",
@@ -363,20 +403,20 @@ def parse_disruptions(ck, raw, cal):
             if ("mtbf_days" in t) != ("mttr_days" in t):
                 ck.error(p, "random outages need both 'mtbf_days' and 'mttr_days'")
             if "mtbf_days" in t:
-                params["mtbf"] = ck.get(t, p, "mtbf_days", _POS, 1.0)
-                params["mttr"] = ck.get(t, p, "mttr_days", _POS, 1.0)
+                params["mtbf"] = ck.get(t, p, "mtbf_days", _DAYS_POS, 1.0)
+                params["mttr"] = ck.get(t, p, "mttr_days", _DAYS_POS, 1.0)
         elif kind == "demand_shock":
-            factor = ck.get(t, p, "factor", _NONNEG, 1.0)
+            factor = ck.get(t, p, "factor", F.number(0, 1000), 1.0)
         elif kind == "expansion":
-            params["capacity"] = ck.get(t, p, "capacity", _POS)
-            params["ramp_days"] = ck.get(t, p, "ramp_days", _NONNEG, 0.0)
+            params["capacity"] = ck.get(t, p, "capacity", _T_POS)
+            params["ramp_days"] = ck.get(t, p, "ramp_days", _DAYS, 0.0)
             params["delay_prob"] = ck.get(t, p, "delay_prob", F.number(0, 1), 0.0)
             params["delay"] = parse_lead_time(ck, t.get("delay_days", 0), p + ("delay_days",))
         elif kind == "substitution":
             params["trigger"] = ck.get(t, p, "trigger", F.choice("date", "shortage"), "date")
-            params["rate"] = ck.get(t, p, "rate_per_year", _POS, 0.1)
+            params["rate"] = ck.get(t, p, "rate_per_year", F.number(0, 100, lo_open=True), 0.1)
             params["max_share"] = ck.get(t, p, "max_share", F.number(0, 1), 1.0)
         out.append(Disruption(did, kind, t0, t1, targets, factor=factor,
-                              extra_days=ck.get(t, p, "extra_days", _NONNEG, 0.0),
+                              extra_days=ck.get(t, p, "extra_days", _DAYS, 0.0),
                               description=t.get("description", ""), params=params))
     return out
