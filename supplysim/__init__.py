@@ -9,7 +9,7 @@ Examples
 >>> 0.9 < result.regions["JP"]["fill_rate"] <= 1.0
 True
 """
-__version__ = "0.1.0"
+from ._version import __version__  # noqa: E402
 
 from .engine import InvariantError, ReplicationResult, Simulation  # noqa: E402
 from .model import Model, ModelError, load_model  # noqa: E402

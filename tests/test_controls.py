@@ -2,8 +2,8 @@
 
 Every case writes a small TOML model into ``tmp_path`` and loads it through the
 public :func:`supplysim.load_model`. Where a check needs the instant of each
-shipment (quota periods, rule boundaries), the exporter's ``_ship`` is wrapped
-to record ``(day, lane, tonnes)`` without changing what it does.
+shipment (quota periods, rule boundaries), the simulation's shipment trace
+records ``(day, lane, tonnes)``.
 
 The base network: a Chinese and a Japanese magnet maker; US buyers take half
 from each, EU buyers buy only from China. Rules are added per test.
@@ -94,16 +94,15 @@ def _model(write_model, extra="", base=BASE, name="model.toml"):
 
 
 def _record(sim, node_ids):
-    """Wrap the nodes' ``_ship`` to log every shipment as (day, lane id, tonnes)."""
+    """Log every shipment leaving one of ``node_ids`` as (day, lane id, tonnes)."""
     log = []
-    for nid in node_ids:
-        node = sim.nodes[nid]
-        orig = node._ship
+    ids = set(node_ids)
 
-        def ship(ln, q, st, now, _orig=orig):
-            log.append((now, ln.id, q))
-            return _orig(ln, q, st, now)
-        node._ship = ship
+    def seen(s, days):
+        if s.lane.src.id in ids:
+            log.append((sim.env.now, s.lane.id, s.qty))
+    if ids:
+        sim.on_shipment(seen)
     return log
 
 
@@ -715,7 +714,7 @@ def test_baseline_and_scenario_share_demand_draws(write_model):
 
 
 def test_eu_member_states_form_one_customs_area():
-    from supplysim.engine.gate import same_customs_area
+    from supplysim.model.customs import same_customs_area
     assert same_customs_area("DE", "EU") and same_customs_area("EE", "FR") and same_customs_area("EU", "EU")
     assert not same_customs_area("DE", "US") and not same_customs_area("EU", "GB")
     assert not same_customs_area("VN", "ROW")

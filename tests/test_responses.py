@@ -4,8 +4,8 @@ qualification, substitution, lane delays and closures, demand shocks.
 Each case writes a small TOML model into ``tmp_path`` and loads it through the
 public :func:`supplysim.load_model`. Demand is deterministic (``variability =
 "none"``) wherever the expected figure is exact. Where a check needs the
-instant of each shipment or arrival, the node's ``_ship`` (or the simulation's
-``arrive``) is wrapped to record it without changing what it does.
+instant of each shipment and its time in transit, the simulation's shipment
+trace records them.
 """
 from __future__ import annotations
 
@@ -34,15 +34,14 @@ def _col(res, name, label):
 
 
 def _record(sim, node_id, extra=None):
-    """Wrap ``node_id``'s ``_ship``: log (day, lane id, tonnes, extra(now))."""
+    """Log every shipment leaving ``node_id`` as (day, lane id, tonnes, extra(now))."""
     log = []
-    node = sim.nodes[node_id]
-    orig = node._ship
 
-    def ship(ln, q, st, now):
-        log.append((now, ln.id, q, extra(now) if extra else None))
-        return orig(ln, q, st, now)
-    node._ship = ship
+    def seen(s, days):
+        if s.lane.src.id == node_id:
+            now = sim.env.now
+            log.append((now, s.lane.id, s.qty, extra(now) if extra else None))
+    sim.on_shipment(seen)
     return log
 
 
@@ -127,7 +126,7 @@ def test_expansion_without_delay_risk_starts_on_its_date(write_model):
     sim = _run(write_model, PLANT.replace("rate_per_day = 20", "rate_per_day = 30") + EXPANSION.format(p=0))
     res = sim.run(until=366.0)
     assert sim.expansions == [("new_line", "plant", JUL, JUL)]
-    sched = sim.nodes["plant"].schedule
+    sched = sim.nodes["plant"].plant.schedule
     assert sched.at(JUL - 1e-6) == pytest.approx(3650.0) and sched.at(JUL) == pytest.approx(7300.0)
     prod = _col(res, "production", "plant")
     assert prod[5] == pytest.approx(10.0 * 30)    # June at the old capacity
@@ -143,7 +142,7 @@ def test_expansion_with_certain_delay_is_late_within_the_delay_distribution(writ
         (eid, node, start, actual), = sim.expansions
         assert (eid, node, start) == ("new_line", "plant", JUL)
         late.append(actual - start)
-        sched = sim.nodes["plant"].schedule
+        sched = sim.nodes["plant"].plant.schedule
         assert sched.at(actual - 1e-6) == pytest.approx(3650.0) and sched.at(actual) == pytest.approx(7300.0)
         assert res.facilities["plant"]["production_t"] < 10.0 * 366 + 10.0 * (366 - actual) + 20.0
     late = np.array(late)
@@ -299,17 +298,17 @@ def test_unqualified_lane_unused_while_supply_is_normal(write_model):
     assert res.sinks["us"]["fill_rate"] == pytest.approx(1.0)
 
 
-def test_qualification_delay_before_a_new_supplier_is_used(write_model, monkeypatch):
+def test_qualification_delay_before_a_new_supplier_is_used(write_model):
     """Supplier A is cut on 1 April: the buyer runs short, starts qualifying B, and B ships 60 days later."""
-    from supplysim.engine import responses
     started = []
-    orig = responses.start_qualification
-
-    def spy(buyer, c):
-        started.append((buyer.sim.env.now, buyer.id, buyer.stocks[c].qty))
-        return orig(buyer, c)
-    monkeypatch.setattr(responses, "start_qualification", spy)
     sim = _run(write_model, QUAL + CUT_A)
+    buyer = sim.nodes["us"].buyer
+    start_qualification, = buyer.short_hooks
+
+    def spy(b, c):
+        started.append((sim.env.now, b.node.id, b.node.stocks[c].qty))
+        return start_qualification(b, c)
+    buyer.short_hooks[0] = spy
     log = _record(sim, "sup_b")
     res = sim.run(until=365.0)
     assert len(sim.qualifications) == 1
@@ -451,26 +450,9 @@ def test_lane_delay_adds_days_to_shipments_leaving_in_its_window(write_model):
     end = 2024-07-01
     extra_days = 12
     """)
-    sent = {}
-    for nid in ("sup_a", "sup_b"):
-        node = sim.nodes[nid]
-        orig = node._ship
-
-        def ship(ln, q, st, now, _orig=orig):
-            before = set(sim.in_flight)
-            _orig(ln, q, st, now)
-            for ev in sim.in_flight - before:
-                sent[id(ev)] = (now, ln.id)
-        node._ship = ship
-    trips = []
-    orig_arrive = sim.arrive
-
-    def arrive(ev):
-        t0, lid = sent.pop(id(ev))
-        trips.append((lid, t0, sim.env.now - t0))
-        return orig_arrive(ev)
-    sim.arrive = arrive
+    log = sim.trace()
     sim.run(until=365.0)
+    trips = [(lid, t0, days) for t0, lid, q, days in log]
     a_in = [d for lid, t0, d in trips if lid == "a-us" and APR <= t0 < JUL]
     a_out = [d for lid, t0, d in trips if lid == "a-us" and not APR <= t0 < JUL]
     b_all = [d for lid, t0, d in trips if lid == "b-us"]

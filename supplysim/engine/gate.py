@@ -13,34 +13,12 @@ import math
 
 import numpy as np
 
+from ..materials import ELEMENTS
+from ..model.customs import reaches
 from ..random import BLOCK
-from .events import Call
 from .stock import EPS
 
-__all__ = ["Gate", "RuleRT", "same_customs_area", "EU_MEMBERS"]
-
-
-#: Members of the European Union's customs union; ``EU`` stands for any of them.
-EU_MEMBERS = frozenset("AT BE BG HR CY CZ DK EE FI FR DE GR HU IE IT LV LT LU MT NL PL PT RO SK SI ES SE".split())
-
-
-def same_customs_area(a: str, b: str) -> bool:
-    """Whether a shipment from country ``a`` to ``b`` crosses no export border (EU counts as one)."""
-    if a == b:
-        return True
-    ea = a == "EU" or a in EU_MEMBERS
-    eb = b == "EU" or b in EU_MEMBERS
-    return ea and eb
-
-
-def defence_share(node) -> float:
-    """Share of defence end use in the demand a node serves directly (0 for most nodes)."""
-    ds = getattr(node, "_defence_share", None)
-    if ds is None:
-        tot = sum(sk.spec.rate_per_day for sk in node.sinks)
-        de = sum(sk.spec.rate_per_day for sk in node.sinks if sk.spec.end_use == "defence")
-        ds = node._defence_share = de / tot if tot > 0 else 0.0
-    return ds
+__all__ = ["Gate", "RuleRT"]
 
 
 class RuleRT:
@@ -84,27 +62,12 @@ class RuleRT:
         return v
 
     # -- matching --------------------------------------------------------------------------
-    def matches_lane(self, ln) -> bool:
+    def reaches(self, ln) -> bool:
         """Whether the rule can ever act on ``ln`` (exporter, destination, end use)."""
-        s = self.spec
         if ln.sink is not None:
             return False
-        a, b = ln.src.spec.country, ln.dst.spec.country
-        if same_customs_area(a, b):
-            return False
-        if s.extraterritorial:
-            if a == s.issuer or b == s.issuer:
-                return False
-        elif a != s.issuer:
-            return False
-        if s.destinations is not None and b not in s.destinations:
-            return False
-        if b in s.except_destinations:
-            return False
-        if ln.dst.spec.end_use in s.end_uses:
-            return True
-        # a civil buyer that also serves defence demand is in reach of a defence-only rule
-        return "defence" in s.end_uses and defence_share(ln.dst) > 0
+        dst = ln.dst
+        return reaches(self.spec, ln.src.spec.country, dst.spec.country, dst.spec.end_use, dst.defence_share > 0)
 
     def content(self, comp, commodity) -> float:
         """Controlled content per tonne of a shipment (issuer-origin for extraterritorial rules)."""
@@ -126,7 +89,6 @@ class RuleRT:
         return tot
 
     def _value(self, i):
-        from ..materials import ELEMENTS
         name = ELEMENTS[i]
         vals = self.spec.element_values
         if name in vals:
@@ -145,8 +107,8 @@ class RuleRT:
             return False
         s = self.spec
         if ln.commodity not in s.commodities:
-            if comp is self._last_comp and ln.commodity == self._last_c:   # compositions are replaced,
-                c = self._last_content                                       # never changed in place
+            if comp is self._last_comp and ln.commodity == self._last_c:   # compositions are read-only
+                c = self._last_content
             else:
                 c = self.content(comp, ln.commodity)
                 self._last_comp, self._last_c, self._last_content = comp, ln.commodity, c
@@ -198,15 +160,15 @@ class RuleRT:
             review, hold, u = self._draws()
             delay = max(review, 0.0) + max(hold, 0.0)
             self.pending[key] = pend + need
-            Call(self.sim.env, delay, self._decide, (ln, need, now, u))
+            self.sim.env.call(delay, self._decide, (ln, need, now, u))
         return cred
 
-    def _decide(self, ev):
-        ln, q, t_app, u = ev._value
-        now = self.sim.env._now
+    def _decide(self, application):
+        ln, q, t_app, u = application
+        now = self.sim.env.now
         spec, dst = self.spec, ln.dst
         p = spec.approval_probability(now, dst.spec.country, dst.spec.end_use)
-        ds = defence_share(dst) if dst.spec.end_use != "defence" else 0.0
+        ds = dst.defence_share if dst.spec.end_use != "defence" else 0.0
         if ds > 0:
             # an application for a buyer serving civil and defence demand: each part is judged
             # by its own odds, so the approval chance is their mix by the buyer's demand
@@ -230,14 +192,14 @@ class Gate:
         self.quotas = [r for r in self.rules if r.mechanism == "quota"]
 
     def attach(self, lanes):
+        """Give each lane the rules that can reach it; the gate then limits what those lanes ship."""
         for ln in lanes:
-            ln.rules = tuple(r for r in self.rules if r.matches_lane(ln))
+            ln.rules = tuple(r for r in self.rules if r.reaches(ln))
             if ln.rules:
+                ln.limits += (self.allow,)
                 ln.src.gated_out = True
-                ln.dst.gated_in = True
-                ln.dst._levels = {c: None for c in ln.dst._levels}   # targets now depend on the rules
-                ln.dst._no_order_above = {}
-                ln.dst.quick_floor = {}
+                if ln.dst.buyer is not None:
+                    ln.dst.buyer.gated = True   # its cover targets now allow for licence delays
 
     def allow(self, ln, comp, req, now):
         """Tonnes of ``req`` the rules let ``ln`` ship now; remembers which rules acted."""

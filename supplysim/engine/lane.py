@@ -1,21 +1,27 @@
-"""Lanes at run time: open orders, capacity per period, lead-time draws."""
+"""Lanes at run time: the link a supplier ships on, its lead times, capacity and the limits on it."""
 from __future__ import annotations
 
 from ..random import BLOCK
 
-__all__ = ["LaneRT"]
+__all__ = ["Lane", "ACCESS", "CONTROLS", "ALLOTMENT"]
+
+#: Ranks of dispatch limits, applied in this order: whether the lane is usable at all
+#: (a closure), what the border lets through (export controls), what the sender may
+#: release (a stockpile's allotment). A mechanism of your own picks its rank.
+ACCESS, CONTROLS, ALLOTMENT = 0, 10, 20
 
 
-class LaneRT:
-    """One lane (or the zero-lead link from a stocking point to a sink).
+class Lane:
+    """One lane (or the zero-lead link from a stocking point to one of its demand sinks).
 
-    ``open`` is the quantity ordered by the buyer and not yet shipped.
+    ``open`` and ``in_transit`` are the lane's entries in the order book
+    (:mod:`supplysim.engine.orders`), which alone changes them.
     """
 
     __slots__ = ("spec", "id", "src", "dst", "sink", "commodity", "open", "cap_pp", "used", "k",
                  "shipped", "in_transit", "closed", "extra_days", "share", "priority", "cost",
                  "_buf", "_i", "_rng", "_lt", "const", "index", "rules", "gated", "release", "qualified",
-                 "qualifying", "plain", "can_close")
+                 "qualifying", "plain", "limits", "_ranks")
 
     def __init__(self, spec, src, dst, sink=None, rng=None, period=1.0, index=0):
         self.spec = spec
@@ -31,9 +37,8 @@ class LaneRT:
         self.k = -1
         self.shipped = 0.0
         self.in_transit = 0.0
-        self.closed = False
-        self.can_close = False   # a disruption may close the lane
-        self.extra_days = 0.0
+        self.closed = False       # set by a lane closure: buyers order elsewhere, nothing ships
+        self.extra_days = 0.0     # added to every lead time (a lane delay)
         self.share = spec.share if spec is not None else 1.0
         self.priority = spec.priority if spec is not None else (0 if sink.spec.end_use == "defence" else 1)
         self.cost = spec.cost_per_t if spec is not None else 0.0
@@ -47,16 +52,25 @@ class LaneRT:
             self.const = float(self._lt.params["days"])
         self._buf = []
         self._i = 0
-        self.rules = ()
-        self.gated = ()
-        self.release = False
+        self.rules = ()        # export-control rules that can reach the lane
+        self.gated = ()        # the rules that acted on its last dispatch (their quota or licence is used)
+        self.release = False   # from a strategic stockpile: released on the buyer's cover, not ordered
         self.qualified = spec is None or spec.qualification_days <= 0
         self.qualifying = False
-        self.plain = False   # set once built: no rules, release limit or capacity, never closed (see ``settle``)
+        self.limits = ()       # callables limit(lane, comp, tonnes, now) -> tonnes, in rank order
+        self._ranks = ()
+        self.plain = True      # no limits and no capacity: it ships what is ordered (dispatch's fast path)
+
+    def add_limit(self, fn, rank):
+        """Let ``fn(lane, comp, tonnes, now)`` cut what the lane may ship, after limits of lower rank."""
+        pairs = sorted(zip(self._ranks + (rank,), self.limits + (fn,)), key=lambda p: p[0])
+        self._ranks = tuple(r for r, _ in pairs)
+        self.limits = tuple(f for _, f in pairs)
+        self.plain = False
 
     def settle(self):
-        """Mark a lane that only ever ships what is ordered, for the dispatch fast path."""
-        self.plain = not self.rules and not self.release and self.cap_pp is None and not self.can_close
+        """Once the network is built: a lane with neither limits nor capacity takes dispatch's fast path."""
+        self.plain = not self.limits and self.cap_pp is None
 
     def lead_time(self):
         """Next lead-time draw in days (buffered, rule R5; one stream per lane, rule R4)."""

@@ -1,119 +1,76 @@
-"""Disruptions and responses that unfold during a run: random outages, expansions with
-delay risk, strategic stockpile releases, supplier qualification and substitution."""
+"""Responses the model declares on its facilities and lanes: strategic stockpiles that release
+material when a buyer's cover falls, and suppliers a buyer must qualify before it orders from them.
+
+Like disruptions, each is a mechanism acting through the engine's hooks (see :mod:`.mechanisms`).
+"""
 from __future__ import annotations
 
-from simpy.events import Timeout
+import functools
 
-from ..model.specs import Schedule
-from .events import Call
+from .lane import ALLOTMENT
 from .stock import EPS
 
-__all__ = ["random_outages", "expansion", "release_check", "release_room", "start_qualification", "substitution_factor"]
+__all__ = ["install_responses"]
 
 
-def random_outages(sim, d, node, rng):
-    """Outages with exponential up times (mean ``mtbf``) and repair times (mean ``mttr``) in [start, end)."""
-    env = sim.env
-    mtbf, mttr = d.params["mtbf"], d.params["mttr"]
-    buf, i = [], 0
-    t = d.start
-    if t > env.now:
-        yield Timeout(env, t - env.now)
-    while True:
-        if i + 2 > len(buf):
-            buf, i = rng.standard_exponential(1024).tolist(), 0
-        up, down = buf[i] * mtbf, buf[i + 1] * mttr
-        i += 2
-        if env.now + up >= d.end:
-            return
-        yield Timeout(env, up)
-        w = (env.now, min(env.now + down, d.end), d.factor)
-        node.windows.append(w)
-        node.capacity_changed()
-        yield Timeout(env, w[1] - env.now)
-        node.windows.remove(w)
-        node.capacity_changed()
-        node.wake()
+def install_responses(sim):
+    """Install the stockpiles and qualification delays the model declares."""
+    for ln in sim.lanes.values():
+        if ln.src.spec.release is not None:
+            _stockpile_lane(ln, sim.period)
+    for n in sim.nodes.values():
+        if n.buyer is not None and any(ln.spec.qualification_days > 0 for lns in n.in_lanes.values() for ln in lns):
+            n.buyer.short_hooks.append(_start_qualification)
 
 
-def expansion(sim, d, node, rng):
-    """A capacity step or ramp starting at ``start``, late by a drawn delay with probability ``delay_prob``."""
-    env = sim.env
-    p = d.params
-    u = rng.random(2)
-    delay = 0.0
-    if u[0] < p["delay_prob"]:
-        delay = float(p["delay"].transform(u[1:2], rng.standard_normal(1))[0])
-    t0 = d.start + delay
-    if t0 > env.now:
-        yield Timeout(env, t0 - env.now)
-    sched = node.schedule
-    now = env.now
-    cur = sched.at(now) if sched is not None else 0.0
-    T = [x for x in (sched.times if sched is not None else (0.0,)) if x < now]
-    V = [sched.at(x) for x in T] if sched is not None else [0.0]
-    if p["ramp_days"] > 0:
-        T += [now, now + p["ramp_days"]]
-        V += [cur, p["capacity"]]
-    else:
-        T += [now, now]
-        V += [cur, p["capacity"]]
-    node.schedule = Schedule(tuple(T), tuple(V))
-    node.capacity_changed()
-    sim.expansions.append((d.id, node.id, d.start, now))
-    node.wake()
+# -- strategic stockpiles --------------------------------------------------------------------------
+def _stockpile_lane(ln, period):
+    """A lane from a stockpile: it releases to the buyer while the buyer's cover is below the trigger."""
+    ln.release = True
+    ln.add_limit(_release_room, ALLOTMENT)
+    cap = ln.src.spec.release[1]
+    if cap is not None:
+        ln.cap_pp = cap * period
+    ln.dst.buyer.watch(ln.commodity, functools.partial(_release_check, ln))
 
 
-def release_check(buyer, c):
-    """Ask the stockpiles feeding ``buyer`` to release ``c`` when its cover is below their trigger."""
-    now = buyer.sim.env.now
-    st = buyer.stocks[c]
-    for ln in buyer.release_lanes.get(c, ()):
-        cover_days, max_pd = ln.src.spec.release
-        rate = buyer.rate(c, now)
-        if rate <= 0:
-            continue
-        want = cover_days * rate - st.qty - ln.open - ln.in_transit
-        if want > EPS and ln.src.stocks[c].qty > EPS:
-            buyer.inbound[c] += want
-            ln.src.order_in(ln, want)
-        elif st.qty >= cover_days * rate and ln.open > EPS:
-            # cover is back above the trigger: what is not yet released stays in the stockpile
-            x = ln.open
-            ln.open = 0.0
-            ln.src.open_out[c] -= x
-            buyer.inbound[c] -= x
+def _release_check(ln, buyer, c):
+    """Ask the stockpile to release when the buyer's cover is below its trigger; take back what is
+    not yet released once cover is back above it."""
+    now = buyer.env.now
+    node = buyer.node
+    st = node.stocks[c]
+    cover_days = ln.src.spec.release[0]
+    rate = node.usage_rate(c, now)
+    if rate <= 0:
+        return
+    want = cover_days * rate - st.qty - ln.open - ln.in_transit
+    if want > EPS and ln.src.stocks[c].qty > EPS:
+        buyer.book.expect(node, c, want)
+        ln.src.order_in(ln, want)
+    elif st.qty >= cover_days * rate and ln.open > EPS:
+        buyer.book.withdraw(ln)
 
 
-def release_room(ln, now):
+def _release_room(ln, comp, r, now):
     """What a stockpile may still release on ``ln`` now: up to the buyer's trigger cover."""
     buyer, c = ln.dst, ln.commodity
-    room = ln.src.spec.release[0] * buyer.rate(c, now) - buyer.stocks[c].qty - ln.in_transit
-    return room if room > 0 else 0.0
+    room = ln.src.spec.release[0] * buyer.usage_rate(c, now) - buyer.stocks[c].qty - ln.in_transit
+    return min(r, room if room > 0 else 0.0)
 
 
-def start_qualification(buyer, c):
+# -- supplier qualification ---------------------------------------------------------------------------
+def _start_qualification(buyer, c):
     """The buyer is running short: start qualifying the suppliers it has not yet qualified."""
-    env = buyer.sim.env
-    for ln in buyer.in_lanes.get(c, ()):
+    env = buyer.env
+    for ln in buyer.node.in_lanes.get(c, ()):
         if not ln.qualified and not ln.qualifying:
             ln.qualifying = True
-            Call(env, ln.spec.qualification_days, _qualified, ln)
+            env.call(ln.spec.qualification_days, _qualified, ln)
 
 
-def _qualified(ev):
-    ln = ev._value
+def _qualified(ln):
     ln.qualified = True
-    buyer = ln.dst
-    buyer.sim.qualifications.append((ln.id, buyer.sim.env.now))
-    buyer.touch(ln.commodity)
-
-
-def substitution_factor(subs, now):
-    """Share of demand still served by the original grade: 1 minus substitution so far."""
-    f = 1.0
-    for start, rate, cap, _ in subs:
-        if start is not None and now > start:
-            f *= 1.0 - min(cap, rate * (now - start) / 365.0)
-    return f
-
+    sim = ln.dst.sim
+    sim.qualifications.append((ln.id, sim.env.now))
+    ln.dst.touch(ln.commodity)

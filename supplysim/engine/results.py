@@ -15,7 +15,7 @@ def versions() -> dict:
     import networkx
     import simpy
 
-    from .. import __version__
+    from .._version import __version__
     return {"supplysim": __version__, "python": platform.python_version(), "simpy": simpy.__version__,
             "numpy": np.__version__, "networkx": networkx.__version__}
 

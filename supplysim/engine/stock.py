@@ -1,4 +1,10 @@
-"""Stocks: a quantity with a composition vector, and the element ledger."""
+"""Stocks: a quantity with a composition vector, and the element ledger.
+
+Compositions are read-only arrays, replaced and never changed in place
+(``numpy`` raises if anything tries). Shipments keep the composition they left
+with, and caches keyed by a composition's identity (a recipe's output vectors,
+a rule's controlled content) stay correct by construction.
+"""
 from __future__ import annotations
 
 import numpy as np
@@ -56,8 +62,7 @@ class Ledger:
 class Stock:
     """On-hand quantity of one commodity at one node.
 
-    ``comp`` is replaced, never changed in place, so shipments can keep a
-    reference to the composition they left with.
+    ``comp`` is replaced, never changed in place (see the module docstring).
     """
 
     __slots__ = ("qty", "comp", "area", "t_last", "sink_q", "sunk", "inflow", "outflow", "initial",
@@ -88,6 +93,7 @@ class Stock:
                 mixed = comp - self.comp
                 mixed *= q / (self.qty + q)
                 mixed += self.comp
+                mixed.flags.writeable = False
                 self.comp = mixed
             else:
                 self.comp = comp
@@ -123,6 +129,10 @@ class Stock:
             if self.qty < EPS:
                 self.qty = 0.0 if self.qty > -1e-6 else self.qty
 
+    def count_delivery(self, q):
+        """``q`` tonnes delivered to demand from an unlimited stock (which never runs down)."""
+        self.sink_q += q
+
     def removed(self):
         """Tonnes taken out so far, to buyers and to sinks."""
         return self.outflow + self.sunk + self.sink_q
@@ -133,7 +143,3 @@ class Stock:
             self.dvec = v if self.dvec is None else self.dvec + v
             self.sunk += self.sink_q
             self.sink_q = 0.0
-
-    def mean_level(self, now):
-        span = now
-        return (self.area + self.qty * (now - self.t_last)) / span if span > 0 else self.qty

@@ -1,20 +1,25 @@
-"""Demand sinks at run time: draws, service, backorders and lost sales."""
+"""Demand sinks at run time: order sizes, service, backorders and lost sales.
+
+Order sizes are drawn in blocks from each sink's own stream (rules R4, R5) with
+the dated part of the rate (growth, demand shocks), so every scenario sees the
+same draws. Mechanisms that change demand during a run (substitution, a price
+response) multiply each order as it is placed (:meth:`Sink.add_factor`), which
+leaves the draws, and so common random numbers, untouched.
+"""
 from __future__ import annotations
 
 import math
 
 import numpy as np
-from simpy.events import Timeout
 
 from ..random import BLOCK
-from .responses import substitution_factor
-from .events import Immediate, Tick
+from .kernel import URGENT
 from .stock import EPS
 
-__all__ = ["SinkRT", "DemandClock"]
+__all__ = ["Sink", "DemandClock"]
 
 
-class SinkRT:
+class Sink:
     """A demand stream drawing from the stock of one node.
 
     Demand is an order on the zero-lead lane from the node, so a short node
@@ -22,14 +27,18 @@ class SinkRT:
     shipped at once is backordered (served later) or lost.
     """
 
-    def __init__(self, sim, spec, node, lane, rng, shocks):
+    def __init__(self, sim, spec, node, lane, rng):
         self.sim = sim
+        self.env = sim.env
+        self.book = sim.orders
         self.spec = spec
         self.id = spec.id
         self.node = node
         self.lane = lane
         self.rng = rng
-        self.shocks = shocks
+        self.shocks = []       # (start, end, factor) dated changes of the rate (before the first draw)
+        self.factors = []      # callables factor(now): multiply each order as it is placed
+        self.shortage_hooks = []   # callables(sink, now) at every order not served in full at once
         self.lost_mode = spec.unmet == "lost"
         self.k = math.log1p(spec.growth) / 365.0 if spec.growth else 0.0
         # running totals; the monthly records are their differences between month ends
@@ -41,10 +50,16 @@ class SinkRT:
         self._buf = []
         self._i = 0
         self._t0 = spec.start_day
-        self.subs = []
         self.stock = node.stock(spec.commodity)
         self.commodity = spec.commodity
-        self.floor = None   # the node's quick reorder floor for this commodity, once the network is built
+
+    def add_shock(self, start, end, factor):
+        """The rate times ``factor`` over [start, end) (dated: must be added before the run starts)."""
+        self.shocks.append((start, end, factor))
+
+    def add_factor(self, fn):
+        """Multiply every order placed at ``now`` by ``fn(now)`` (demand changed during the run)."""
+        self.factors.append(fn)
 
     def reset(self):
         """Start the running totals again (end of a warm-up)."""
@@ -82,13 +97,13 @@ class SinkRT:
         """Start a stream of unit orders (order interval 0); periodic orders are drawn by a :class:`DemandClock`."""
         self._dt = self.spec.order_interval_days
         if self._dt == 0:
-            self.sim.env.process(self._run_process())
+            self.env.loop(self._unit_orders())
 
-    def _run_process(self):
+    def _unit_orders(self):
         """Unit orders in a Poisson process (rate with growth, by inversion of the cumulative rate)."""
-        env = self.sim.env
+        env = self.env
         if self._t0 > 0:
-            yield Timeout(env, self._t0)
+            yield self._t0
         r0 = self.spec.rate_per_day
         k = self.k
         while True:
@@ -102,8 +117,23 @@ class SinkRT:
                 nxt = math.log(math.exp(k * t) + e * k / r0) / k
             else:
                 nxt = t + e / r0
-            yield Timeout(env, nxt - t)
+            yield nxt - t
             self.arrive(1.0, env.now)
+
+    def next_order(self, now):
+        """The size of the order placed now: the next draw times the factors acting on demand."""
+        i = self._i
+        if i >= len(self._buf):
+            self._refill(now, self._dt)
+            i = 0
+        d = self._buf[i]
+        self._i = i + 1
+        if self.factors:
+            f = 1.0
+            for fn in self.factors:
+                f *= fn(now)
+            d *= f
+        return d
 
     def touch(self, now):
         self.area += self.lane.open * (now - self.t_last)
@@ -115,27 +145,22 @@ class SinkRT:
         node = self.node
         c = self.commodity
         st = self.stock
-        q0 = st.qty
-        if q0 >= d and not node.open_out[c] and not node.unlimited:
+        if st.qty >= d and not node.owed[c] and not node.unlimited:
             # nobody else is owed this stock: serve straight from it (the common case)
-            st.area += q0 * (now - st.t_last)
-            st.t_last = now
-            st.qty = q0 - d
-            st.sink_q += d
+            st.take(d, now, True)
             self.delivered += d
             self.filled += d
-            floor = self.floor
-            if floor is None or q0 - d + node.inbound[c] <= floor:   # (nothing is owed: see above)
-                node.touch(c)   # the position may call for an order (a fixed reorder point says not)
-            if node.waiting and c == node.out:
-                node.nudge(now)
+            node.touch(c)
+            plant = node.plant
+            if plant is not None and plant.loop.waiting and c == plant.out:
+                plant.nudge(now)
             return
         ln = self.lane
+        book = self.book
         self.touch(now)
         b0 = ln.open
         before = self.delivered
-        ln.open += d
-        node.open_out[c] += d
+        book.place(ln, d)
         node.dispatch(c)
         got = self.delivered - before
         imm = got - b0 if got > b0 else 0.0
@@ -145,15 +170,11 @@ class SinkRT:
                 self.first_unmet = now
             if self.first_unmet_after is None and now >= self.sim.t_disrupt:
                 self.first_unmet_after = now
-            for sub in self.subs:
-                if sub[0] is None and now >= sub[3]:
-                    sub[0] = now   # substitution triggered by the first shortage after its start
+            for fn in self.shortage_hooks:
+                fn(self, now)
         if self.lost_mode and ln.open > EPS:
             self.touch(now)
-            x = ln.open
-            ln.open = 0.0
-            node.open_out[c] -= x
-            self.lost += x
+            self.lost += book.withdraw(ln)
         node.touch(c)
 
 
@@ -169,25 +190,15 @@ class DemandClock:
         self.env = env
         self.sinks = tuple(sinks)
         self.interval = interval
-        self.ev = Tick(env)
-        self._cb = self._tick
         if start > 0:
-            self.ev.arm(start, self._cb)
+            env.call(start, self._tick)
         else:
-            Immediate(env).callbacks.append(self._cb)
+            env.call(0.0, self._tick, None, URGENT)   # ordered like a process start
 
-    def _tick(self, ev):
-        now = self.env._now
+    def _tick(self, _):
+        now = self.env.now
         for s in self.sinks:
-            # each stream's next order size, from its own buffered draws (rules R4, R5)
-            i = s._i
-            if i >= len(s._buf):
-                s._refill(now, s._dt)
-                i = 0
-            d = s._buf[i]
-            s._i = i + 1
-            if s.subs:
-                d *= substitution_factor(s.subs, now)
+            d = s.next_order(now)
             if d > 0:
                 s.arrive(d, now)
-        self.ev.arm(self.interval, self._cb)
+        self.env.call(self.interval, self._tick)

@@ -1,0 +1,90 @@
+"""Verification invariants checked during a run (rule V1): mass balance, signs, pipelines, finiteness."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..materials import ELEMENTS
+
+__all__ = ["InvariantError", "balance", "check"]
+
+
+class InvariantError(AssertionError):
+    """A verification invariant (rule V1) failed during a run."""
+
+
+def _weighted(qs, vecs, size):
+    """Sum of ``q * v`` over the pairs (zeros when there are none)."""
+    if not qs:
+        return np.zeros(size)
+    return np.asarray(qs) @ np.array(vecs)
+
+
+def balance(sim) -> dict:
+    """Element balance of a replication: ``sourced`` and the sum of where it is now, as vectors (t)."""
+    size = sim.layout.size
+    dv = []   # each stock's delivered vector
+    qs, vs = [], []
+    for n in sim.nodes.values():
+        for st in n.stocks.values():
+            st.flush()
+            if st.dvec is not None:
+                dv.append(st.dvec)
+            if not n.unlimited:
+                qs.append(st.qty)
+                vs.append(st.comp)
+    sim.ledger.fold()
+    delivered = _weighted([1.0] * len(dv), dv, size)
+    # one weighted sum per category (a matrix product), not one vector operation per stock
+    on_hand = _weighted(qs, vs, size)
+    shipments = sim.orders.in_transit
+    transit = _weighted([s.qty for s in shipments], [s.comp for s in shipments], size)
+    qs, vs = [], []
+    for n in sim.nodes.values():
+        if n.plant is None:
+            continue
+        for b in n.plant.in_process:
+            qs.append(b.qty)
+            vs.append(b.comp)
+            for _, x, v, _ in b.coproducts:
+                qs.append(x)
+                vs.append(v)
+    wip = _weighted(qs, vs, size)
+    led = sim.ledger
+    e = len(ELEMENTS)  # origin entries are re-stamped by stages, so only elements must balance
+    return {"sourced": led.sourced[:e].copy(), "on_hand": on_hand[:e], "in_transit": transit[:e],
+            "in_process": wip[:e], "delivered": delivered[:e], "losses": led.losses[:e].copy()}
+
+
+def check(sim):
+    """Raise :class:`InvariantError` if mass balance, stock signs, pipelines or finiteness are off."""
+    day = sim.env.now
+    where = f"replication {sim.replication}, day {day:g}"
+    b = balance(sim)
+    for k, v in b.items():
+        if not np.all(np.isfinite(v)):
+            raise InvariantError(f"{where}: {k.replace('_', ' ')} holds a non-finite element total {v}")
+    held = b["on_hand"] + b["in_transit"] + b["in_process"] + b["delivered"] + b["losses"]
+    scale = max(float(np.abs(b["sourced"]).max()), 1.0)
+    err = float(np.abs(held - b["sourced"]).max())
+    if err > 1e-9 * scale:
+        raise InvariantError(f"{where}: mass balance off by {err:.3g} t: sourced {b['sourced']} vs held {held}")
+    for n in sim.nodes.values():
+        for c, st in n.stocks.items():
+            if not math.isfinite(st.qty):
+                raise InvariantError(f"{where}: stock of {c} at {n.id} is {st.qty}")
+            if st.qty < -1e-6:
+                raise InvariantError(f"{where}: negative stock of {c} at {n.id}: {st.qty}")
+            if not n.unlimited and abs(st.initial + st.inflow - st.removed() - st.qty) > 1e-6 * max(1, st.inflow):
+                raise InvariantError(f"{where}: stock of {c} at {n.id} does not equal initial + in - out")
+    tot = {}
+    for s in sim.orders.in_transit:
+        tot[s.lane.id] = tot.get(s.lane.id, 0.0) + s.qty
+    for ln in sim.lanes.values():
+        if not (math.isfinite(ln.open) and math.isfinite(ln.in_transit)):
+            raise InvariantError(f"{where}: lane {ln.id} has a non-finite open order or in-transit quantity")
+        if ln.in_transit < -1e-6:
+            raise InvariantError(f"{where}: negative in-transit quantity on lane {ln.id}")
+        if abs(tot.get(ln.id, 0.0) - ln.in_transit) > 1e-6 * max(1.0, ln.shipped):
+            raise InvariantError(f"{where}: in-transit on lane {ln.id} differs from its open shipments")
