@@ -75,7 +75,7 @@ def _parser():
 
 
 #: Modules that add subcommands: each has ``register(subparsers)`` setting ``func`` defaults.
-PLUGINS = ("supplysim.analysis.cli", "supplysim.plots.cli", "supplysim.experiment.cli")
+PLUGINS = ("supplysim.analysis.cli", "supplysim.plots.cli", "supplysim.experiment.cli", "supplysim.explore.cli")
 
 
 def _load(model, scenario=None):
