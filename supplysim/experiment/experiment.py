@@ -32,7 +32,8 @@ from .metrics import recovery_months, replication_metrics, replication_series
 from .runner import cached_model, warmer
 from .sketch import Moments, QuantileSketch
 from .stats import mean_ci, paired
-from .store import Store
+from .files import atomic_write
+from .store import Store, repair
 
 __all__ = ["Experiment", "ExperimentResults", "ExperimentTask", "run_experiment_task"]
 
@@ -114,6 +115,7 @@ class Experiment:
                        for s in self.scenarios}
         base = self.models[self.baseline]
         self.until = days if days is not None else (years if years is not None else base.years) * 365.0
+        self.horizon_given = days is not None or years is not None   # resume compares it with the store's
         if self.until <= 0:
             raise ValueError("the horizon must be positive")
 
@@ -124,7 +126,8 @@ class Experiment:
         for m in self.models.values():
             files.update(m.files)
         return {"command": self.command, "model_path": self.model_path, "model": base.name,
-                "model_sha256": {s: m.digest() for s, m in self.models.items()}, "model_files": files,
+                "model_sha256": {s: m.digest() for s, m in self.models.items()}, "model_digest": "content",
+                "model_files": files,
                 "scenarios": {s: {"name": m.scenario_name, "description": m.scenario.get("description", ""),
                                   "options": m.scenario.get("options", []),
                                   "references": m.scenario.get("references", [])}
@@ -147,14 +150,14 @@ class Experiment:
         db = self.out / "results.sqlite"
         if db.exists() and not resume:
             raise FileExistsError(f"{db} exists: pass resume=True (--resume) to continue it, or choose another --out")
-        store = Store(db)
         _log_to(self.out / "run.log", quiet)
+        if db.exists():
+            self._repair(db, quiet)
+        store = Store(db)
         try:
             old = store.manifest()
             if old:
-                if old.get("model_sha256") != {s: m.digest() for s, m in self.models.items()}:
-                    raise ValueError(f"{db}: the model or scenario files changed since this run began; "
-                                     "start a new --out")
+                self._check_resume(old, db, store, quiet)
                 entropy = old["entropy"]
                 self.until = old["horizon_days"]
             else:
@@ -181,6 +184,68 @@ class Experiment:
         res.export()
         return res
 
+    def _repair(self, db, quiet):
+        """Before resuming: drop the replications whose checksums fail (they run again) and say so."""
+        fixed = repair(db)
+        if fixed["damaged_file"]:
+            lost = ", ".join(f"{s} #{r}" for s, r in fixed["dropped"][:20])
+            msg = (f"{db} was damaged: kept {fixed['kept']} replications that verify"
+                   + (f", dropped the damaged {lost}{' ...' if len(fixed['dropped']) > 20 else ''}" if lost else "")
+                   + f"; the missing replications run again (the damaged file is kept as {fixed['damaged_file']})")
+            log.warning(msg)
+            print(msg, file=sys.stderr)   # not only a progress message: --quiet does not hide it
+
+    def _check_resume(self, old, db, store, quiet):
+        """Refuse to resume a run this command would not continue unchanged; say what differs."""
+        wrong = []
+        if self.seed is not None and as_entropy(self.seed) != old.get("entropy"):
+            wrong.append(f"--seed {self.seed} differs from the stored run's seed {old.get('entropy')} (leave "
+                         "--seed out to continue with the stored one)")
+        if self.horizon_given and not math.isclose(self.until, old.get("horizon_days", math.nan)):
+            wrong.append(f"the horizon of {self.until:g} days differs from the stored {old.get('horizon_days')} "
+                         "(leave --years/--days out to continue with the stored one)")
+        stored = list(old.get("scenario_order") or [])
+        if stored != self.scenarios:
+            wrong.append(f"the scenarios {', '.join(self.scenarios)} differ from the stored {', '.join(stored)}")
+        if old.get("crn", True) != self.crn:
+            wrong.append("common random numbers were " + ("on" if old.get("crn", True) else "off") +
+                         " in the stored run")
+        if not wrong:
+            wrong += self._changed_models(old)
+        if wrong:
+            raise ValueError(f"{db}: cannot resume: " + "; ".join(wrong) + ". Start a new --out for a new run.")
+        have = max((len(v) for v in _per_scenario(store.done()).values()), default=0)
+        asked = old.get("replications")
+        if asked is not None and asked != self.reps:
+            msg = (f"resuming {db}: the stored run asked for {asked} replications per scenario (it holds up to "
+                   f"{have}); this one asks for {self.reps}")
+            log.info(msg)
+            print(msg, file=sys.stderr)
+
+    def _changed_models(self, old):
+        """What differs in the model content between the store and this command, per scenario."""
+        new = {s: m.digest() for s, m in self.models.items()}
+        was = old.get("model_sha256") or {}
+        if old.get("model_digest") != "content":
+            # stores written before digests covered content: compare the files' texts instead
+            old_texts = sorted((old.get("model_files") or {}).values())
+            files = {}
+            for m in self.models.values():
+                files.update(m.files)
+            return [] if sorted(files.values()) == old_texts else \
+                ["the model or scenario files changed since this run began"]
+        changed = [s for s in self.scenarios if was.get(s) != new.get(s)]
+        if not changed:
+            return []
+        old_files = old.get("model_files") or {}
+        now = {}
+        for m in self.models.values():
+            now.update(m.files)
+        texts = {t for t in old_files.values()}
+        edited = sorted(n for n, t in now.items() if t not in texts)
+        return [f"the model content of {', '.join(changed)} changed since this run began"
+                + (f" (files whose text differs: {', '.join(edited)})" if edited else "")]
+
     def _write_bounds(self):
         """Static capacity bounds per scenario and region, mid-way through the last simulated year.
 
@@ -201,7 +266,7 @@ class Experiment:
                 continue
             doc["scenarios"][s] = {"bounds": {r: {"bound_t_yr": v.get("bound_t_yr"), "demand_t_yr": v.get("demand_t_yr")}
                                               for r, v in b.items()}}
-        with open(self.out / "bounds.json", "w") as fh:
+        with atomic_write(self.out / "bounds.json") as fh:
             json.dump(doc, fh, indent=1, default=lambda x: None)
 
     def _run_round(self, store, entropy, target, executor, jobs, progress):
@@ -239,6 +304,13 @@ class Experiment:
                 return math.inf
             worst = max(worst, abs(st["half_width"] / st["mean"]))
         return worst
+
+
+def _per_scenario(keys) -> dict:
+    out = {}
+    for s, r in keys:
+        out.setdefault(s, set()).add(r)
+    return out
 
 
 def _bar(total):
@@ -445,9 +517,9 @@ class ExperimentResults:
         man = {k: v for k, v in self.manifest.items() if k != "model_files"}
         man["model_files"] = sorted(self.manifest.get("model_files", {}))
         data = {"manifest": man, "scenarios": summ, "differences": self.differences()}
-        with open(self.out / "summary.json", "w") as fh:
+        with atomic_write(self.out / "summary.json") as fh:
             json.dump(data, fh, indent=1, default=str)
-        with open(self.out / "replications.csv", "w", newline="") as fh:
+        with atomic_write(self.out / "replications.csv") as fh:
             keys = {"scenario": None, "replication": None}
             for s in self.scenarios:
                 keys.update(dict.fromkeys(self._table(s)[1]))
@@ -455,7 +527,7 @@ class ExperimentResults:
             w.writeheader()
             for s in self.scenarios:   # streamed: one scenario's decoded rows at a time
                 w.writerows({"scenario": s, "replication": r, **m} for r, m in self.store.metrics(s))
-        with open(self.out / "timeseries.csv", "w", newline="") as fh:
+        with atomic_write(self.out / "timeseries.csv") as fh:
             w = csv.writer(fh)
             w.writerow(["scenario", "metric", "key", "month", "mean", "p05", "p50", "p95"])
             for s, name, key, months, mean, p05, p50, p95 in self.timeseries():

@@ -70,8 +70,8 @@ def slug(name, limit=80) -> str:
     >>> slug("..")
     'unnamed'
     """
-    s = re.sub(r"[^A-Za-z0-9._+-]+", "-", str(name))
-    s = re.sub(r"-{2,}", "-", s).strip("-.")
+    parts = re.sub(r"[^A-Za-z0-9._+-]+", "-", str(name)).split("-")
+    s = "-".join(p for p in parts if p.strip("."))   # '..' and '.' are not names
     s = re.sub(r"\.{2,}", ".", s)
     return s[:limit].strip("-.") or "unnamed"
 

@@ -273,13 +273,12 @@ class Store:
         return bad
 
 
-def _salvage_rows(db):
-    """Yield the readable rows of ``db`` (raw tuples), skipping past pages SQLite cannot read."""
+def _salvage_rows(db, table, columns):
+    """Yield the readable rows of ``table`` (raw tuples), skipping past pages SQLite cannot read."""
     last, misses = -1, 0
     while misses < 64:
         try:
-            cur = db.execute("SELECT rowid, scenario, replication, metrics, series, months, wall_s, metrics_sum, "
-                             "series_sum FROM replications WHERE rowid > ? ORDER BY rowid", (last,))
+            cur = db.execute(f"SELECT rowid, {columns} FROM {table} WHERE rowid > ? ORDER BY rowid", (last,))
             for row in cur:
                 last = row[0]
                 misses = 0
@@ -288,6 +287,21 @@ def _salvage_rows(db):
         except sqlite3.DatabaseError:
             last += 1
             misses += 1
+
+
+def _padded_copy(path) -> Path:
+    """A copy of the SQLite file ``path`` extended with zero bytes to the size its header states."""
+    raw = Path(path).read_bytes()
+    size = len(raw)
+    if raw[:16] == b"SQLite format 3\x00" and len(raw) >= 32:
+        page = int.from_bytes(raw[16:18], "big")
+        page = 65536 if page == 1 else page
+        pages = int.from_bytes(raw[28:32], "big")
+        if page >= 512:
+            size = max(size, pages * page, -(-size // page) * page)
+    out = Path(path).with_name(Path(path).name + ".salvage")
+    out.write_bytes(raw + bytes(size - len(raw)))
+    return out
 
 
 def repair(path) -> dict:
@@ -313,18 +327,13 @@ def repair(path) -> dict:
     new = path.with_name(path.name + ".repairing")
     if new.exists():
         new.unlink()
-    try:
-        old = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        manifest = {}
-        try:
-            for k, v, c in old.execute("SELECT key, value, checksum FROM manifest"):
-                if c is None or c == _digest(k, v):
-                    manifest[k] = v
-        except sqlite3.DatabaseError:
-            pass
-    except sqlite3.DatabaseError:
-        manifest = {}
+    source = _padded_copy(path)   # a truncated file reads again once its missing pages are zeros
+    old = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    manifest = {k: v for k, v, c in _salvage_rows(old, "manifest", "key, value, checksum")
+                if c is None or c == _digest(k, v)}
     if "entropy" not in manifest:
+        old.close()
+        source.unlink()
         raise StoreError(f"{path} is damaged beyond repair: its manifest (the run's seed and settings) cannot "
                          "be read; start a new --out")
     out = Store(new)
@@ -332,7 +341,8 @@ def repair(path) -> dict:
     with out.db:
         for k, v in manifest.items():
             out.db.execute("INSERT INTO manifest VALUES (?, ?, ?)", (k, v, _digest(k, v)))
-        for s, r, m, blob, mo, w, ms, ss in _salvage_rows(old):
+        for s, r, m, blob, mo, w, ms, ss in _salvage_rows(
+                old, "replications", "scenario, replication, metrics, series, months, wall_s, metrics_sum, series_sum"):
             ok = (ms is None or ms == _metrics_sum(s, r, m, w)) and (ss is None or ss == _series_sum(s, r, mo, blob))
             if ok:
                 out.db.execute("INSERT OR REPLACE INTO replications VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -342,6 +352,7 @@ def repair(path) -> dict:
                 dropped.append((s, r))
     out.close()
     old.close()
+    source.unlink()
     damaged = path.with_name(path.name + ".damaged")
     os.replace(path, damaged)
     os.replace(new, path)

@@ -5,6 +5,7 @@ import csv
 import json
 import math
 
+from .files import atomic_write
 from .stats import mean_ci
 
 __all__ = ["summarize", "write_summary", "write_replications_csv", "KPI_ORDER", "format_table"]
@@ -51,7 +52,7 @@ def summarize(results) -> dict:
 
 def write_summary(path, manifest, results):
     data = {"manifest": manifest, "scenarios": summarize(results)}
-    with open(path, "w") as fh:
+    with atomic_write(path) as fh:
         json.dump(data, fh, indent=1, sort_keys=False, default=str)
     return data
 
@@ -70,7 +71,7 @@ def write_replications_csv(path, results):
         for k in row:
             if k not in keys:
                 keys.append(k)
-    with open(path, "w", newline="") as fh:
+    with atomic_write(path) as fh:
         w = csv.DictWriter(fh, fieldnames=keys)
         w.writeheader()
         w.writerows(rows)

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..experiment.files import contained, write_tree
+
 __all__ = ["fan_charts", "kpi_bars", "forest_plot", "origin_stacks", "network_figure", "tts_ttr",
            "scenario_names", "scenario_colors", "regions", "load_scenario_model", "disrupted_elements",
            "DAYS_PER_MONTH", "DPI"]
@@ -368,17 +370,16 @@ def load_scenario_model(res, scenario):
     files = res.manifest.get("model_files") or {}
     if not isinstance(files, dict) or not files:
         return None
-    tmp = Path(tempfile.mkdtemp(prefix="supplysim-model-"))
-    try:
-        for name, text in files.items():
-            p = tmp / str(name).lstrip("/")
-            p.parent.mkdir(parents=True, exist_ok=True)
-            p.write_text(text)
-        if sc is not None and sc.endswith(".toml"):
-            sc = str(tmp / sc.lstrip("/"))
-        return load_model(str(tmp / str(path).lstrip("/")), scenario=sc)
-    except Exception:
-        return None
+    # the stored texts go into a temporary folder that is removed afterwards; a stored name with
+    # '..' or a drive is skipped (files.contained), so nothing is written outside that folder
+    with tempfile.TemporaryDirectory(prefix="supplysim-model-") as tmp:
+        try:
+            write_tree({str(n).lstrip("/"): t for n, t in files.items()}, tmp)
+            if sc is not None and sc.endswith(".toml"):
+                sc = str(contained(tmp, sc.lstrip("/")))
+            return load_model(str(contained(tmp, str(path).lstrip("/"))), scenario=sc)
+        except Exception:
+            return None
 
 
 def disrupted_elements(model) -> tuple:

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..experiment.files import write_text
 from . import figures as F
 
 __all__ = ["build_report", "draw_figures", "FIGURES", "load_bounds"]
@@ -422,6 +423,6 @@ def build_report(res, figures=True, jobs=None) -> Path:
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
             f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>\n"
             + "\n".join(doc.h) + "\n</body></html>\n")
-    (out / "report.html").write_text(page, encoding="utf-8")
-    (out / "report.md").write_text("\n".join(doc.m), encoding="utf-8")
+    write_text(out / "report.html", page)
+    write_text(out / "report.md", "\n".join(doc.m))
     return out / "report.html"
