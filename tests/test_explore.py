@@ -298,7 +298,7 @@ BAD_SPECS = [
     ("[uncertainties.a]\nkeys = ['x.y']\nrange = [1, 5]", "outcomes", "at least one outcome"),
     ("[outcomes.y]\nmetric = 'fill_rate'", "uncertainties", "at least one uncertainty"),
     ("[uncertainties.a]\nkeys = ['x.y']\nrange = [1, 5]\n[outcomes.y]\nkind = 'undelivered_share'\n"
-     "regions = ['EU']\nwindow = ['2026-13', '2027-01']", "outcomes.y.window", "a month like"),
+     "regions = ['EU']\nwindow = ['2026-13', '2027-01']", "outcomes.y.window.0", "a month like"),
     ("[uncertainties.a]\nkeys = ['x.y']\nrange = [1, 5]\n[outcomes.y]\nkind = 'undelivered_share'\n"
      "regions = ['EU']\nthreshold = 10", "outcomes.y.threshold", "a share in [0, 1]"),
     ("[uncertainties.a]\nkeys = ['x.y']\nrange = [1, 5]\n[outcomes.y]\nseries = 'supply_t'\nkeys = ['EU']\n"
