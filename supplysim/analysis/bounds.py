@@ -234,8 +234,9 @@ class FlowProblem:
                 continue
             cap = INF if ln.capacity is None else _mul(ln.capacity, v[self.e])
             kind = "coproduct" if (ln.src, ln.commodity) in self.co else "main"
-            if kind == "main" and model.facilities[ln.src].recipe is not None and \
-                    model.facilities[ln.src].recipe.kind == "fixed" and ln.commodity != model.facilities[ln.src].output:
+            src_r = model.facilities[ln.src].recipe
+            if kind == "main" and src_r is not None and src_r.kind == "fixed" and \
+                    ln.commodity != model.facilities[ln.src].output and ln.commodity not in src_r.grades:
                 continue
             self.lanes[lid] = (ln.src, ln.dst, cap, kind, ln.commodity)
         self.dem = {}
@@ -257,6 +258,8 @@ class FlowProblem:
             return cm[commodity].content
         if r.kind == "fixed":
             out = sum(x * cm[c].content for c, x in r.inputs.items())
+            if commodity in r.grades:   # a grade: the base output plus what the grade adds
+                return out + sum((x * cm[c].content for c, x in r.grades[commodity].add.items()), 0.0)
             if commodity == f.output:
                 return out
             if commodity in r.coproducts:

@@ -152,7 +152,7 @@ class Sink:
             self.filled += d
             node.touch(c)
             plant = node.plant
-            if plant is not None and plant.loop.waiting and c == plant.out:
+            if plant is not None and plant.loop.waiting and c in plant.makes:
                 plant.nudge(now)
             return
         ln = self.lane

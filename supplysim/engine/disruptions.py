@@ -23,8 +23,10 @@ def _plants(sim, spec):
 
 
 def _sinks(sim, spec):
-    """Sinks named by id, or by ``region:R``, in model order."""
-    return [s for sid, s in sim.sinks.items() if sid in spec.targets or f"region:{s.spec.region}" in spec.targets]
+    """Sinks named by id (a graded demand entry's id names all its grades' sinks), or by ``region:R``,
+    in model order."""
+    return [s for sid, s in sim.sinks.items() if sid in spec.targets or s.spec.group in spec.targets
+            or f"region:{s.spec.region}" in spec.targets]
 
 
 @disruption("facility_outage")

@@ -45,8 +45,9 @@ def balance(sim) -> dict:
         if n.plant is None:
             continue
         for b in n.plant.in_process:
-            qs.append(b.qty)
-            vs.append(b.comp)
+            if b.comp is not None:   # (a graded batch holds its grades as parts)
+                qs.append(b.qty)
+                vs.append(b.comp)
             for _, x, v, _ in b.coproducts:
                 qs.append(x)
                 vs.append(v)

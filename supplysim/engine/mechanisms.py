@@ -17,6 +17,11 @@ hook                                      when it acts
                                           run; the draws, and so common random numbers, stay as they are)
 ``sink.shortage_hooks``                   each order not served in full at once
 ``plant.add_outage``, ``set_schedule``    capacity changes
+``plant.recipe.steer(fn)``                a graded maker's new period: ``fn(recipe, now, desired)``
+                                          returns the target grade mix (shares in grade order) before
+                                          the lag and the limits act (``recipe.limits`` may change too)
+``grade_demand(sim, ID).move(a, b, x)``   a graded demand entry: share ``x`` of grade ``a``'s demand
+                                          moves to grade ``b`` (a Dy-free design; ``engine/grades.py``)
 ``sim.each_month(fn)``                    at every month end, after the month's records: ``fn(sim, now)``
 ``sim.signals``                           named values published by one mechanism and read by others
                                           (a price)

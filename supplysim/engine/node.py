@@ -166,7 +166,7 @@ class Node:
             self.retry.add(c)
             self.env.call((int(now // sim.period) + 1) * sim.period - now, self._retry, c)
         plant = self.plant
-        if plant is not None and plant.loop.waiting and c == plant.out:
+        if plant is not None and plant.loop.waiting and c in plant.makes:
             plant.nudge(now)
 
     def _retry(self, c):

@@ -60,6 +60,11 @@ class Plant:
         self._target, self._target_days = spec.target_stock, spec.target_cover_days
         self.processing_days = spec.processing_days
         self.recipe = recipe_for(self)
+        r = spec.recipe
+        #: a plant with grades makes several outputs and leaves their room to its recipe
+        self.graded = r is not None and bool(r.grades)
+        #: every commodity the plant makes as its output (its grades, if it has them)
+        self.makes = frozenset(r.grades) if self.graded else frozenset((spec.output,))
         # co-products a buyer may be owed, which keep the plant running (see room)
         self.co_stocks = tuple((c, node.stock(c)) for c in _coproducts(spec) if c != spec.output)
         self.made = 0.0            # made in the current period
@@ -170,8 +175,10 @@ class Plant:
             elif self.blocked_by_target:
                 # at the stock target (waking on every draw would make a trickle of tiny batches)
                 hi = self._cap_until(now)
-                if hi <= end:
-                    yield end - now   # capacity (so maybe the target) changes this period
+                if hi <= end or self.recipe.period_bound:
+                    # capacity (so maybe the target) changes this period, or a grade waits for next
+                    # period's share of capacity
+                    yield end - now
                     continue
                 self._wake_at(hi)
                 yield WAIT
@@ -189,6 +196,8 @@ class Plant:
 
     def room(self, per_day):
         """Tonnes of main output the plant may make before it reaches its stock target."""
+        if self.graded:
+            return self.recipe.room(per_day)
         target = self._target
         if target is None:
             target = self._target_days * per_day
@@ -223,7 +232,11 @@ class Plant:
         return made
 
     def output(self, q, comp, cos, now):
-        """A batch's output: in process for ``processing_days``, then in stock."""
+        """A batch's output: in process for ``processing_days``, then in stock.
+
+        ``cos`` are ``(stock, tonnes, composition, commodity)`` parts: co-products, and a graded
+        recipe's grades (``q`` is then their total and ``comp`` None).
+        """
         if self.processing_days > 0:
             self.wip += q
             b = Batch(q, comp, cos)
@@ -240,12 +253,13 @@ class Plant:
     def finish(self, q, comp, cos, now):
         node = self.node
         if q > 0:
-            self.out_stock.add(q, comp, now)
+            if comp is not None:   # (a graded recipe's grades come as parts, with ``comp`` None)
+                self.out_stock.add(q, comp, now)
             self.produced += q
         for st, x, v, _ in cos:
             st.add(x, v, now)
         owed = node.owed
-        if owed[self.out] > EPS:
+        if comp is not None and owed[self.out] > EPS:
             node.dispatch(self.out)
         for _, _, _, c in cos:
             if owed[c] > EPS:

@@ -6,6 +6,10 @@
   the yield, with co-products (a metals plant, an alloy maker, a magnet maker).
 * :class:`SplitRecipe` — a separator: one feed whose elements go to several
   outputs at a recovery rate (NdPr oxide, Dy/Tb oxide and the rest as co-products).
+* :class:`GradeRecipe` — a magnet maker with grades: the base inputs of a fixed
+  recipe make every grade, each grade adds its own heavy-rare-earth inputs per
+  tonne, and capacity is shared among the grades by a mix that follows the
+  orders, within technical limits, with a lag.
 
 Each strategy names the commodities it ``uses`` and answers the plant's questions: how much of a batch of ``q``
 tonnes of main output its inputs allow (:meth:`make`, which also takes the
@@ -21,13 +25,15 @@ keyed by their identity cannot go stale.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..materials import ELEMENT_INDEX
 from ..model.stages import origin_stage
 from .stock import EPS
 
-__all__ = ["SourceRecipe", "FixedRecipe", "SplitRecipe", "recipe_for", "MIN_BATCH"]
+__all__ = ["SourceRecipe", "FixedRecipe", "SplitRecipe", "GradeRecipe", "recipe_for", "MIN_BATCH", "project_mix"]
 
 #: A plant makes no batch smaller than this share of a period's capacity once it has made one
 #: that period (it waits for inputs or demand instead of making crumbs).
@@ -39,7 +45,9 @@ def recipe_for(plant):
     r = plant.spec.recipe
     if r is None:
         return SourceRecipe(plant)
-    return FixedRecipe(plant) if r.kind == "fixed" else SplitRecipe(plant)
+    if r.kind != "fixed":
+        return SplitRecipe(plant)
+    return GradeRecipe(plant) if r.grades else FixedRecipe(plant)
 
 
 class SourceRecipe:
@@ -47,6 +55,7 @@ class SourceRecipe:
 
     inputs = ()
     uses = frozenset()
+    period_bound = False   # (see GradeRecipe)
 
     def __init__(self, plant):
         spec, sim = plant.spec, plant.sim
@@ -68,6 +77,8 @@ class SourceRecipe:
 
 class FixedRecipe:
     """Inputs at fixed tonnes per tonne of output (divided by the yield), plus co-products."""
+
+    period_bound = False
 
     def __init__(self, plant):
         spec, sim = plant.spec, plant.sim
@@ -106,12 +117,17 @@ class FixedRecipe:
                 return False
         return True
 
-    def _make_vectors(self):
+    def _base_output(self):
+        """The unstamped output vector per tonne, ``Σ inputs[c] × composition of c`` (a new array)."""
         need = self.need
         st, _, q = need[0]
         out = st.comp * q
         for st, _, q in need[1:]:
             out += st.comp * q
+        return out
+
+    def _make_vectors(self):
+        out = self._base_output()
         co = ()
         if self.co:
             co_comp = out * self._inv_mix
@@ -144,6 +160,12 @@ class FixedRecipe:
             self._key = key
             self._vectors = self._make_vectors()
         out, co, raw = self._vectors
+        self._use_base(q, raw, now)
+        plant.output(q, out, [(st, q * x, v, c) for st, x, v, c in co], now)
+        return q
+
+    def _use_base(self, q, raw, now):
+        """Take the base inputs of ``q`` t of output and book what leaves as neither output nor co-product."""
         for st, n, _ in self.need:
             st.take(q * n, now)
         f = self.loss_f
@@ -151,12 +173,12 @@ class FixedRecipe:
             self.ledger.lose(q * f, raw)
         elif f < 0:
             self.ledger.source(-q * f, raw)
-        plant.output(q, out, [(st, q * x, v, c) for st, x, v, c in co], now)
-        return q
 
 
 class SplitRecipe:
     """A separator: the feed's elements go to the outputs that take them, at the recovery rate."""
+
+    period_bound = False
 
     def __init__(self, plant):
         spec, sim = plant.spec, plant.sim
@@ -257,3 +279,199 @@ class SplitRecipe:
         else:
             plant.output(0.0, plant.out_stock.comp, cos, now)
         return fq * main
+
+
+def project_mix(m, lo, hi):
+    """The mix nearest to ``m`` (shifted by one constant) with every share in [lo, hi] and summing to 1.
+
+    Examples
+    --------
+    >>> [round(x, 6) for x in project_mix([0.7, 0.3, 0.0], [0.0, 0.0, 0.1], [0.6, 1.0, 1.0])]
+    [0.6, 0.3, 0.1]
+    >>> [round(x, 6) for x in project_mix([0.2, 0.2], [0.0, 0.0], [1.0, 1.0])]
+    [0.5, 0.5]
+    """
+    def total(t):
+        return sum(min(max(x + t, a), b) for x, a, b in zip(m, lo, hi))
+    a, b = -1.0, 1.0
+    for _ in range(60):   # bisection on the shift: the total is monotone in it
+        t = 0.5 * (a + b)
+        if total(t) < 1.0:
+            a = t
+        else:
+            b = t
+    t = 0.5 * (a + b)
+    return [min(max(x + t, a_), b_) for x, a_, b_ in zip(m, lo, hi)]
+
+
+class GradeRecipe(FixedRecipe):
+    """A magnet maker with grades (a fixed recipe with ``grades``).
+
+    Every grade is made from the recipe's base inputs (divided by the yield, with
+    its co-products, as a fixed recipe); a grade adds its own inputs per tonne (its
+    heavy rare earths), all of which end in the product. Capacity is shared among
+    the grades by the **mix**: each period a grade may take at most its share of
+    the period's capacity, and its stock target is that share of the plant's. At
+    each new period the mix moves towards the grades' shares of the orders placed
+    on the plant over the last period, by ``1 - exp(-period / mix_days)`` of the
+    gap, and stays within each grade's ``[min_share, max_share]`` (technical
+    limits: lines and furnaces qualified for a grade).
+
+    The mix is a hook (see :mod:`.mechanisms`): ``steer(fn)`` lets a mechanism
+    change the target mix (``fn(recipe, now, desired) -> desired``, a list of
+    shares in grade order) before the lag and the limits act, and ``limits`` may be
+    changed during a run.
+    """
+
+    def __init__(self, plant):
+        super().__init__(plant)   # the base inputs, co-products, losses and stamp of a fixed recipe
+        r = self.r
+        node = plant.node
+        self.node = node
+        self.grades = tuple(r.grades)
+        self.out = tuple(node.stock(g) for g in self.grades)
+        self.index = {g: i for i, g in enumerate(self.grades)}
+        #: per grade: ((stock, tonnes added per tonne of the grade), ...)
+        self.add = tuple(tuple((node.stock(c), q) for c, q in r.grades[g].add.items()) for g in self.grades)
+        self._adds = tuple(node.stock(c) for c in sorted({c for g in r.grades.values() for c in g.add}))
+        self.inputs += self._adds
+        self.uses = self.uses | frozenset(st.commodity for st in self._adds)
+        self.mix = [r.grades[g].share for g in self.grades]
+        self.limits = ([r.grades[g].min_share for g in self.grades], [r.grades[g].max_share for g in self.grades])
+        self.steering = []         # hooks: fn(recipe, now, desired) -> desired
+        self.mix_days = r.mix_days
+        self.history = []          # (day, mix) at every update of the mix
+        self.period_bound = False  # a grade with room has used its share of this period's capacity
+        self._k = None             # the period the per-grade counters are for
+        self._t = 0.0              # when the mix was last updated
+        self.made = [0.0] * len(self.grades)
+        self._orders = self._ordered()
+        self._room = [0.0] * len(self.grades)
+
+    # -- the plant's questions (co-products and whether a batch is possible: as a fixed recipe) -----
+    def usage(self, c, per_day):
+        """Tonnes of input ``c`` used per day at capacity ``per_day`` and the current mix."""
+        r = self.r
+        u = per_day * r.inputs[c] / r.yield_ if c in r.inputs else 0.0
+        for i, g in enumerate(self.grades):
+            u += per_day * self.mix[i] * r.grades[g].add.get(c, 0.0)
+        return u
+
+    def steer(self, fn):
+        """Call ``fn(recipe, now, desired)`` at each update of the mix; it returns the desired shares."""
+        self.steering.append(fn)
+
+    # -- the mix -------------------------------------------------------------------------------
+    def _ordered(self):
+        """Per grade: tonnes ordered so far (taken from stock plus still owed)."""
+        owed = self.node.owed
+        return [st.removed() + owed[g] for st, g in zip(self.out, self.grades)]
+
+    def _new_period(self, k, now):
+        """A new period: move the mix towards the last period's orders; reset this period's counters."""
+        self._k = k
+        self.made = [0.0] * len(self.grades)
+        cur = self._ordered()
+        new = [max(a - b, 0.0) for a, b in zip(cur, self._orders)]
+        self._orders = cur
+        tot = sum(new)
+        desired = [x / tot for x in new] if tot > EPS else list(self.mix)
+        for fn in self.steering:
+            desired = fn(self, now, desired)
+        # the lag acts over the time since the last update (a plant idle for several periods catches up)
+        a = 1.0 - math.exp(-(now - self._t) / self.mix_days) if self.mix_days > 0 else 1.0
+        self._t = now
+        m = [x + a * (d - x) for x, d in zip(self.mix, desired)]
+        self.mix = project_mix(m, *self.limits)
+        self.history.append((now, tuple(self.mix)))
+
+    def room(self, per_day):
+        """Tonnes the plant may make this period: per grade, the least of its room to its stock target
+        and what is left of its share of the period's capacity."""
+        plant = self.plant
+        now = plant.env.now
+        if plant.k != self._k:
+            self._new_period(plant.k, now)
+        cap = per_day * plant.period
+        target = plant._target if plant._target is not None else plant._target_days * per_day
+        owed = self.node.owed
+        wip = [0.0] * len(self.grades)
+        index = self.index
+        for b in plant.in_process:
+            for _, x, _, c in b.coproducts:
+                i = index.get(c)
+                if i is not None:
+                    wip[i] += x
+        tot, bound = 0.0, False
+        for i, st in enumerate(self.out):
+            m = self.mix[i]
+            r = target * m + owed[self.grades[i]] - st.qty - wip[i]
+            left = m * cap - self.made[i]
+            if r > EPS and left <= EPS:
+                bound = True
+            r = min(r, left)
+            self._room[i] = r if r > 0 else 0.0
+            tot += self._room[i]
+        self.period_bound = bound
+        return tot
+
+    # -- making --------------------------------------------------------------------------------
+    def _make_vectors(self):
+        raw = self._base_output()
+        raw.flags.writeable = False
+        co_comp = raw * self._inv_mix
+        co_comp.flags.writeable = False
+        co = [(st, q, co_comp, c) for st, q, c in self.co]
+        outs = []
+        for adds in self.add:
+            v = raw
+            for st, q in adds:
+                v = v + st.comp * q
+            if self._stamp is not None:
+                src, keep = self._stamp
+                v = v.take(src)
+                v *= keep
+            v.flags.writeable = False
+            outs.append(v)
+        return outs, co, raw
+
+    def make(self, q, now):
+        """Make up to ``q`` tonnes in all, split over the grades by their room (see :meth:`room`)."""
+        plant = self.plant
+        want = list(self._room)
+        tot = sum(want)
+        if tot > q:
+            want = [w * q / tot for w in want]
+            tot = q
+        for st, n, _ in self.need:   # base inputs: every grade needs them
+            if st.qty < tot * n:
+                f = st.qty / (tot * n)
+                want = [w * f for w in want]
+                tot *= f
+                plant.short_inputs = True
+        for st in self._adds:
+            # an added input (heavy rare earths) limits the grades that use it, together
+            use = sum([w * x for w, adds in zip(want, self.add) for s, x in adds if s is st])
+            if use > st.qty:
+                f = st.qty / use
+                want = [w * f if any([s is st for s, _ in adds]) else w for w, adds in zip(want, self.add)]
+                plant.short_inputs = True
+        tot = sum(want)
+        if tot <= EPS or (plant.made > EPS and tot < MIN_BATCH * plant.period_cap):
+            return None
+        key = tuple([st.comp for st in self.inputs])
+        old = self._key
+        if old is None or any([a is not b for a, b in zip(key, old)]):
+            self._key = key
+            self._vectors = self._make_vectors()
+        outs, co, raw = self._vectors
+        self._use_base(tot, raw, now)
+        for w, adds in zip(want, self.add):
+            if w > 0:
+                for st, x in adds:
+                    st.take(w * x, now)
+        parts = [(st, w, v, g) for st, w, v, g in zip(self.out, want, outs, self.grades) if w > 0]
+        for i, w in enumerate(want):
+            self.made[i] += w
+        plant.output(tot, None, parts + [(st, tot * x, v, c) for st, x, v, c in co], now)
+        return tot

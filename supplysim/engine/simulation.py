@@ -70,6 +70,7 @@ class Simulation:
         self.expansions = []       # (disruption id, facility, planned day, actual day)
         self.qualifications = []   # (lane id, day qualified)
         self._monthly = []         # mechanisms' month-end hooks
+        self.grade_demands = {}    # graded demand entry -> GradeDemand, made on first use (engine/grades.py)
         starts = [d.start for d in model.disruptions if d.kind != "expansion"] + \
                  [r.effective for r in model.controls if math.isfinite(r.effective)]
         #: when the scenario's first disruption or control starts (time to survive counts from here)

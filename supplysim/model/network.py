@@ -365,17 +365,26 @@ def _check_references(ck, commodities, nodes, lanes, sinks, disruptions):
         if r.kind == "fixed":
             ok = all([need_commodity(c, q + ("inputs", c)) for c in r.inputs] +
                      [need_commodity(c, q + ("coproducts", c)) for c in r.coproducts])
-            if ok and r.inputs and f.output in commodities and not ({f.output, *r.inputs, *r.coproducts} & bad_content):
-                re_in = sum(x / r.yield_ * commodities[c].content for c, x in r.inputs.items())[RE_MASK].sum()
-                re_out = commodities[f.output].content[RE_MASK].sum() + sum(
+            # each grade of a graded recipe is checked with what it adds (a plain recipe: its output)
+            outs = {g: x.add for g, x in r.grades.items()} if r.grades else {f.output: {}}
+            for g, add in outs.items():
+                if not (ok and r.inputs and g in commodities and all(c in commodities for c in add)) or \
+                        {g, *r.inputs, *r.coproducts, *add} & bad_content:
+                    continue
+                re_in = (sum(x / r.yield_ * commodities[c].content for c, x in r.inputs.items())
+                         + sum((x * commodities[c].content for c, x in add.items()), 0.0))[RE_MASK].sum()
+                re_out = commodities[g].content[RE_MASK].sum() + sum(
                     x * commodities[c].content[RE_MASK].sum() for c, x in r.coproducts.items())
                 if re_out > re_in * (1 + 1e-9) + 1e-12:
-                    ck.error(q, f"outputs hold more rare earth than inputs: {re_out:.6g} t vs {re_in:.6g} t "
-                                "per t of output (check inputs, yield, coproducts and commodity content)")
+                    where = q + ("grades", g) if r.grades else q
+                    ck.error(where, f"outputs hold more rare earth than inputs: {re_out:.6g} t vs {re_in:.6g} t "
+                                    "per t of output (check inputs, yield, coproducts and commodity content)")
                 mix = sum(r.inputs.values())
                 if sum(r.coproducts.values()) > mix * (1 / r.yield_ - 1) + 1e-9:
                     ck.error(q + ("coproducts",), "coproducts exceed the input left over by the yield: at most "
                                                   f"{mix * (1 / r.yield_ - 1):.6g} t per t of output")
+            if r.grades:
+                _check_grades(ck, f, q, need_commodity)
         else:
             need_commodity(r.feed, q + ("feed",))
             for c in r.outputs:
@@ -409,9 +418,12 @@ def _check_references(ck, commodities, nodes, lanes, sinks, disruptions):
                 pth = ("facilities", f.id, "sourcing", c) if f.stage != "buffer" else ("demand", f.id, "sourcing")
                 ck.error(pth, f"no lane brings '{c}' to '{f.id}'")
     regions = {d.region for d in sinks.values()}
+    groups = {d.group for d in sinks.values() if d.group}   # a graded entry stands for all its grades' sinks
     for dis in disruptions:
         pool = {"facility_outage": nodes, "lane_closure": lanes, "lane_delay": lanes, "demand_shock": sinks,
                 "expansion": nodes, "substitution": sinks}[dis.kind]
+        if pool is sinks:
+            pool = set(sinks) | groups
         for tgt in dis.targets:
             if tgt.startswith("region:"):
                 if tgt[7:] not in regions:
@@ -423,6 +435,18 @@ def _check_references(ck, commodities, nodes, lanes, sinks, disruptions):
                 near = difflib.get_close_matches(tgt, list(pool), n=1)
                 ck.error(("disruptions", dis.id, key), f"unknown id '{tgt}' for a {dis.kind}"
                                                        + (f" (did you mean '{near[0]}'?)" if near else ""))
+
+
+def _check_grades(ck, f, q, need_commodity):
+    """A graded recipe: known grade and added commodities, and the facility's output one of its grades."""
+    r = f.recipe
+    for g, spec in r.grades.items():
+        need_commodity(g, q + ("grades", g))
+        for c in spec.add:
+            need_commodity(c, q + ("grades", g, "add", c))
+    if f.output not in r.grades:
+        ck.error(("facilities", f.id, "output"), f"a recipe with grades makes them: the output '{f.output}' must "
+                                                 f"be one of its grades ({', '.join(r.grades)})")
 
 
 def _graph(model: Model) -> nx.MultiDiGraph:

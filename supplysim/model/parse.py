@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import difflib
 import math
+from dataclasses import replace
 
 from ..materials import ELEMENTS, content_vector
 from . import fields as F
-from .specs import (YEAR_DAYS, Calendar, Commodity, Demand, Disruption, Facility, Lane, LeadTime,
+from .specs import (YEAR_DAYS, Calendar, Commodity, Demand, Disruption, Facility, Grade, Lane, LeadTime,
                     Recipe, Schedule, Sourcing)
 
 __all__ = ["parse_commodities", "parse_facilities", "parse_lanes", "parse_demand",
@@ -171,9 +172,10 @@ def _recipe(ck, raw, p, commodities):
     if not isinstance(raw, dict):
         ck.error(p, f"expected a table such as {{inputs = {{...}}, yield = 0.9}}, found {F._show(raw)}")
         return Recipe("fixed")
-    t = ck.table(raw, p, {"inputs", "yield", "coproducts", "feed", "outputs", "recovery", "source", "note"})
+    t = ck.table(raw, p, {"inputs", "yield", "coproducts", "grades", "mix_days", "feed", "outputs", "recovery",
+                          "source", "note"})
     if "feed" in t or "outputs" in t:
-        fixed = [k for k in ("inputs", "coproducts", "yield") if k in t]
+        fixed = [k for k in ("inputs", "coproducts", "yield", "grades", "mix_days") if k in t]
         if fixed:
             ck.error(p, f"mixes a split recipe's keys ({', '.join(k for k in ('feed', 'outputs') if k in t)}) "
                         f"with a fixed recipe's ({', '.join(fixed)}); a split recipe takes feed, outputs and "
@@ -197,8 +199,49 @@ def _recipe(ck, raw, p, commodities):
     inputs = ck.get(t, p, "inputs", F.mapping(_RATIO), {})
     if not inputs and not t.get("inputs"):   # (bad entries were reported above)
         ck.error(p + ("inputs",), "expected a non-empty table of input commodity -> t per t of output")
-    return Recipe("fixed", inputs=inputs, yield_=ck.get(t, p, "yield", _FRAC, 1.0),
-                  coproducts=ck.get(t, p, "coproducts", F.mapping(_RATIO), {}))
+    coproducts = ck.get(t, p, "coproducts", F.mapping(_RATIO), {})
+    grades = _grades(ck, t["grades"], p + ("grades",), inputs, coproducts) if "grades" in t else {}
+    if "mix_days" in t and not grades:
+        ck.error(p + ("mix_days",), "belongs to a recipe with 'grades'")
+    return Recipe("fixed", inputs=inputs, yield_=ck.get(t, p, "yield", _FRAC, 1.0), coproducts=coproducts,
+                  grades=grades, mix_days=ck.get(t, p, "mix_days", _DAYS, 0.0))
+
+
+_GRADE_KEYS = {"add", "share", "min_share", "max_share", "source", "note"}
+
+
+def _grades(ck, raw, p, inputs, coproducts):
+    """The grades of a fixed recipe: commodity -> :class:`Grade`, their shares checked together."""
+    if not isinstance(raw, dict) or not raw:
+        ck.error(p, f"expected a table of grade commodity -> {{add = {{...}}, share = 0..1}}, found {F._show(raw)}")
+        return {}
+    out = {}
+    for c, g in raw.items():
+        q = p + (c,)
+        g = ck.table(g, q, _GRADE_KEYS)
+        if c in inputs or c in coproducts:
+            ck.error(q, f"'{c}' is also an input or co-product of the recipe; a grade is an output")
+        add = ck.get(g, q, "add", F.mapping(_RATIO), {})
+        for a in add:
+            if a in inputs:
+                ck.error(q + ("add", a), f"'{a}' is a base input of the recipe; a grade adds other inputs")
+        share = ck.get(g, q, "share", F.number(0, 1), None)
+        if share is None and "share" not in g:
+            ck.error(q + ("share",), "expected the grade's share of capacity at the start, a number in [0, 1]")
+        lo = ck.get(g, q, "min_share", F.number(0, 1), 0.0)
+        hi = ck.get(g, q, "max_share", F.number(0, 1), 1.0)
+        share = share if share is not None else 0.0
+        if not lo <= share <= hi:
+            ck.error(q, f"expected min_share <= share <= max_share, found {lo:g}, {share:g}, {hi:g}")
+        out[c] = Grade(add, share, lo, hi)
+    if out:
+        tot = sum(g.share for g in out.values())
+        if abs(tot - 1.0) > 1e-6:
+            ck.error(p, f"the grades' shares must sum to 1, found {tot:g}")
+        if sum(g.min_share for g in out.values()) > 1 + 1e-9 or sum(g.max_share for g in out.values()) < 1 - 1e-9:
+            ck.error(p, "no mix fits the limits: expected the min_shares to sum to at most 1 and the "
+                        "max_shares to at least 1")
+    return out
 
 
 def _stage(ck, t, p):
@@ -296,7 +339,7 @@ def parse_lanes(ck, raw):
     return out
 
 
-DEMAND_KEYS = {"region", "sector", "end_use", "commodity", "rate", "rate_per_day", "growth", "variability",
+DEMAND_KEYS = {"region", "sector", "end_use", "commodity", "grades", "rate", "rate_per_day", "growth", "variability",
                "cv", "order_interval_days", "unmet", "at", "initial_stock", "sourcing", "costs", "start",
                "enabled", "source", "note"}
 
@@ -327,7 +370,8 @@ def parse_demand(ck, raw, cal, period):
             ck.error(p + ("order_interval_days",), "0 (a Poisson process of unit orders) needs variability 'poisson'")
         region = ck.get(t, p, "region", F.label)
         at = ck.get(t, p, "at", F.label, None)
-        commodity = ck.get(t, p, "commodity", F.label)
+        grades = _demand_grades(ck, t, p, at)
+        commodity = ck.get(t, p, "commodity", F.label) if not grades else next(iter(grades))
         costs = ck.table(t.get("costs", {}), p + ("costs",), {"holding_per_t_day", "backorder_per_t_day",
                                                               "lost_per_t"})
         if at is None:
@@ -346,7 +390,7 @@ def parse_demand(ck, raw, cal, period):
                 if k in t:
                     ck.error(p + (k,), "a sink drawing from another node ('at') has no stock of its own")
         start = ck.get(t, p, "start", F.date, None)
-        sinks[did] = Demand(
+        d = Demand(
             did, region, ck.get(t, p, "sector", F.string, "all"),
             ck.get(t, p, "end_use", F.choice("civil", "defence"), "civil"), commodity, rate,
             ck.get(t, p, "growth", F.number(-1, 10, lo_open=True, unit="fraction per year"), 0.0), var, cv, interval,
@@ -354,7 +398,29 @@ def parse_demand(ck, raw, cal, period):
             max(cal.day(start), 0.0) if start else 0.0,
             ck.get(costs, p + ("costs",), "backorder_per_t_day", _MONEY, 0.0),
             ck.get(costs, p + ("costs",), "lost_per_t", _MONEY, 0.0), t.get("source", ""))
+        if not grades:
+            sinks[did] = d
+        for g, share in grades.items():
+            # one sink per grade, with its share of the rate (its own draws; ``group`` ties them together)
+            sinks[f"{did}/{g}"] = replace(d, id=f"{did}/{g}", commodity=g, rate_per_day=rate * share,
+                                          group=did, grade_share=share)
     return sinks, buffers
+
+
+def _demand_grades(ck, t, p, at):
+    """A demand entry's ``grades`` (commodity -> share of its rate), checked; {} without them."""
+    if "grades" not in t:
+        return {}
+    if "commodity" in t:
+        ck.error(p, "give 'commodity' or 'grades' (commodity -> share of the rate), not both")
+    if at is None:
+        ck.error(p + ("grades",), "a sink with grades draws from a node's stocks: it needs 'at'")
+    grades = {k: v for k, v in ck.get(t, p, "grades", F.mapping(F.number(0, 1, lo_open=True)), {}).items()}
+    if not grades:
+        ck.error(p + ("grades",), "expected a table of grade commodity -> share of the rate in (0, 1]")
+    elif abs(sum(grades.values()) - 1.0) > 1e-6:
+        ck.error(p + ("grades",), f"the shares must sum to 1, found {sum(grades.values()):g}")
+    return grades
 
 
 DISRUPTION_KINDS = ("facility_outage", "lane_closure", "lane_delay", "demand_shock", "expansion", "substitution")

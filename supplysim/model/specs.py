@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["YEAR_DAYS", "LeadTime", "Recipe", "Sourcing", "Facility", "Lane", "Demand",
+__all__ = ["YEAR_DAYS", "LeadTime", "Recipe", "Grade", "Sourcing", "Facility", "Lane", "Demand",
            "Commodity", "Disruption", "Calendar", "Schedule"]
 
 #: Days per year used to turn t/yr into t/day.
@@ -153,13 +153,33 @@ class Commodity:
 
 
 @dataclass(frozen=True)
+class Grade:
+    """One grade of a graded fixed recipe (a magnet maker's grade mix).
+
+    ``add``: t of each input per t of this grade on top of the recipe's base
+    inputs (not divided by the yield: all of it ends in the product, as heavy rare
+    earths diffused into or alloyed for the finished grade). ``share``: the
+    grade's share of capacity at the start; ``min_share`` and ``max_share``: the
+    technical limits the mix moves within.
+    """
+
+    add: dict = field(default_factory=dict)
+    share: float = 0.0
+    min_share: float = 0.0
+    max_share: float = 1.0
+
+
+@dataclass(frozen=True)
 class Recipe:
     """How a facility turns inputs into its output.
 
     ``kind`` is ``"fixed"`` (``inputs`` in t per t of output, divided by
     ``yield_``, plus ``coproducts`` in t per t of output) or ``"split"``
     (one ``feed`` commodity whose elements go to ``outputs``, each output
-    taking the listed elements, at ``yield_`` recovery).
+    taking the listed elements, at ``yield_`` recovery). A fixed recipe with
+    ``grades`` makes several outputs (commodity -> :class:`Grade`) from the same
+    base inputs, sharing capacity by a mix that follows orders with a lag of
+    ``mix_days``.
     """
 
     kind: str
@@ -168,6 +188,8 @@ class Recipe:
     coproducts: dict = field(default_factory=dict)
     feed: str | None = None
     outputs: dict = field(default_factory=dict)
+    grades: dict = field(default_factory=dict)
+    mix_days: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -254,6 +276,8 @@ class Demand:
     backorder_cost: float
     lost_cost: float
     source: str = ""
+    group: str = ""             # the [demand.ID] entry a grade's sink was made from ("" if not graded)
+    grade_share: float = 1.0    # its share of the entry's rate
 
 
 @dataclass(frozen=True)
