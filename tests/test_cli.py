@@ -15,7 +15,8 @@ from supplysim import Simulation, load_model
 
 ROOT = Path(__file__).resolve().parents[1]
 TUTORIAL = ROOT / "models" / "examples" / "tutorial.toml"
-RUN_OPTIONS = ("--scenario", "--reps", "--seed", "--years", "--days", "--jobs", "--out", "--quiet", "--no-check")
+RUN_OPTIONS = ("--scenario", "--reps", "--seed", "--years", "--days", "--jobs", "--out", "--resume", "--replace",
+               "--quiet", "--no-check")
 
 
 def cli(*args, cwd=None, timeout=300):
@@ -65,49 +66,55 @@ def run_serial(tmp_path_factory):
     return r, out
 
 
-def test_run_prints_kpis(run_serial):
+def test_run_prints_what_it_ran_and_what_each_region_received(run_serial):
     r, out = run_serial
-    assert "fill_rate" in r.stdout
-    assert "summary.json" in r.stdout
-    # --quiet: no progress bar on stderr
-    assert "rep/s" not in r.stderr and "it/s" not in r.stderr
+    lines = r.stdout.splitlines()
+    # model, scenario, horizon, seed and replications first
+    assert lines[0].startswith("model tutorial (") and "scenario baseline" in lines[0]
+    assert "horizon 200 days from 2025-01-01" in lines[1] and "seed 1" in lines[1] and "3 replications" in lines[1]
+    # then the headline metrics, one region per row, each with its unit in the header
+    head = next(ln for ln in lines if ln.startswith("region"))
+    for col in ("delivered share", "demand lost t", "demand lost %", "worst month share", "months short",
+                "recovery days"):
+        assert col in head, col
+    rows = {ln.split()[0] for ln in lines[lines.index(head) + 1:] if ln[:1].isupper() and len(ln.split()) > 3}
+    assert {"EU", "JP"} <= rows
+    for word in ("fill_rate", "production_t", "cost_total", "1.0000"):
+        assert word not in r.stdout, word
+    assert "supplysim compare" in r.stdout and "summary.json" in r.stdout
+    assert "rep/s" not in r.stderr and "replications" not in r.stderr      # --quiet: no progress
 
 
-def test_run_summary_json_shape(run_serial):
+def test_run_is_a_one_scenario_experiment(run_serial):
+    """`run` writes the store, manifest and exports of `compare`: one pipeline."""
+    from supplysim.experiment import ExperimentResults
     _, out = run_serial
+    assert (out / "results.sqlite").exists()
     data = json.loads((out / "summary.json").read_text())
-    assert set(data) >= {"manifest", "scenarios"}
     man = data["manifest"]
-    assert man["entropy"] == 1 and man["replications"] == 3 and man["horizon_days"] == 200
-    assert man["scenario"] == "baseline" and man["model"] == "tutorial"
-    assert len(man["model_sha256"]) == 64
-    assert list(data["scenarios"]) == ["baseline"]
+    assert man["entropy"] == 1 and man["horizon_days"] == 200 and man["replications"] == 3
+    assert man["scenario_order"] == ["baseline"] and man["baseline"] == "baseline" and man["model"] == "tutorial"
+    assert len(man["model_sha256"]["baseline"]) == 64 and man["versions"]["numpy"]
     sc = data["scenarios"]["baseline"]
-    for kpi in ("fill_rate", "demand_t", "filled_t", "unmet_demand_t", "lost_t", "backlog_end_t",
-                "mean_backlog_t", "production_t", "cost_total"):
-        s = sc["kpis"][kpi]
-        assert {"mean", "ci_low", "ci_high", "n"} <= set(s), kpi
-        assert s["n"] == 3
-        assert s["ci_low"] <= s["mean"] <= s["ci_high"], kpi
-    assert "wall_s" not in sc["kpis"]
-    assert set(sc["regions"]) == {"JP", "EU"}
+    assert sc["replications"] == 3 and set(sc["regions"]) == {"JP", "EU"}
     for reg in sc["regions"].values():
-        assert reg["fill_rate"]["n"] == 3
-        assert 0.0 <= reg["fill_rate"]["mean"] <= 1.0
+        st = reg["delivered_share"]
+        assert st["n"] == 3 and 0.0 <= st["ci_low"] <= st["estimate"] <= st["ci_high"] <= 1.0
+        assert reg["demand_lost_t"]["ci_low"] >= 0.0
+    res = ExperimentResults(out)
+    assert res.summary()["baseline"]["regions"]["EU"]["delivered_share"]["estimate"] == \
+        pytest.approx(sc["regions"]["EU"]["delivered_share"]["estimate"], rel=1e-12)
 
 
 def test_run_replications_csv(run_serial):
     _, out = run_serial
     with open(out / "replications.csv", newline="") as fh:
         rows = list(csv.DictReader(fh))
-    assert len(rows) == 3
     assert [int(r["replication"]) for r in rows] == [0, 1, 2]
-    assert all(r["scenario"] == "baseline" and int(r["entropy"]) == 1 for r in rows)
-    # the summary's mean is the mean of the rows
+    assert all(r["scenario"] == "baseline" for r in rows)
     data = json.loads((out / "summary.json").read_text())
-    for kpi in ("fill_rate", "demand_t", "production_t"):
-        m = sum(float(r[kpi]) for r in rows) / 3
-        assert data["scenarios"]["baseline"]["kpis"][kpi]["mean"] == pytest.approx(m, rel=1e-12)
+    m = sum(float(r["demand_t[EU]"]) for r in rows) / 3
+    assert data["scenarios"]["baseline"]["regions"]["EU"]["demand_t"]["estimate"] == pytest.approx(m, rel=1e-12)
 
 
 def test_run_matches_library(run_serial):
@@ -118,8 +125,10 @@ def test_run_matches_library(run_serial):
     m = load_model(TUTORIAL)
     for row in rows:
         res = Simulation(m, seed=1, replication=int(row["replication"])).run(until=200)
-        for kpi in ("demand_t", "filled_t", "production_t", "fill_rate"):
-            assert float(row[kpi]) == pytest.approx(res.kpis[kpi], rel=1e-12), kpi
+        rm = res.region_metrics()
+        for name in ("demand_t", "delivered_share", "demand_lost_t", "on_time_fill"):
+            assert float(row[f"{name}[JP]"]) == pytest.approx(rm[name]["JP"], rel=1e-12), name
+        assert float(row["demand_t[JP]"]) + float(row["demand_t[EU]"]) == pytest.approx(res.kpis["demand_t"])
 
 
 def test_run_jobs_identical(run_serial, tmp_path):
@@ -128,18 +137,45 @@ def test_run_jobs_identical(run_serial, tmp_path):
     a = json.loads((out / "summary.json").read_text())["scenarios"]
     b = json.loads((tmp_path / "summary.json").read_text())["scenarios"]
     assert a == b
-    with open(out / "replications.csv", newline="") as f1, open(tmp_path / "replications.csv", newline="") as f2:
-        r1 = [{k: v for k, v in r.items() if k != "wall_s"} for r in csv.DictReader(f1)]
-        r2 = [{k: v for k, v in r.items() if k != "wall_s"} for r in csv.DictReader(f2)]
-    assert r1 == r2
 
 
 def test_run_other_seed_differs(run_serial, tmp_path):
     _, out = run_serial
     _ok(cli("run", TUTORIAL, "--reps", 3, "--seed", 2, "--days", 200, "--quiet", "--out", tmp_path))
-    a = json.loads((out / "summary.json").read_text())["scenarios"]["baseline"]["kpis"]["demand_t"]["mean"]
-    b = json.loads((tmp_path / "summary.json").read_text())["scenarios"]["baseline"]["kpis"]["demand_t"]["mean"]
-    assert a != b
+    key = lambda p: json.loads((p / "summary.json").read_text())["scenarios"]["baseline"]["regions"]["JP"][  # noqa
+        "demand_t"]["estimate"]
+    assert key(out) != key(tmp_path)
+
+
+def test_run_twice_needs_resume_or_replace(run_serial, tmp_path):
+    out = tmp_path / "again"
+    args = ("run", TUTORIAL, "--reps", 2, "--seed", 1, "--days", 60, "--quiet", "--out", out)
+    _ok(cli(*args))
+    r = cli(*args)
+    assert r.returncode != 0 and "--resume" in r.stderr and "--replace" in r.stderr and "Traceback" not in r.stderr
+    _ok(cli(*args, "--replace"))
+    _ok(cli(*args[:3], 4, *args[4:], "--resume"))
+    assert json.loads((out / "summary.json").read_text())["scenarios"]["baseline"]["replications"] == 4
+
+
+def test_run_progress_is_plain_lines_when_not_a_terminal(tmp_path):
+    r = _ok(cli("run", TUTORIAL, "--reps", 3, "--seed", 1, "--days", 60, "--out", tmp_path))
+    assert "\r" not in r.stderr
+    lines = [ln for ln in r.stderr.splitlines() if ln.startswith("replications")]
+    assert lines and lines[-1].startswith("replications 3/3 (100%)")
+
+
+def test_scenarios_into_a_closed_pipe_is_quiet():
+    """`supplysim scenarios | head -1`: no broken-pipe error."""
+    import os
+    r, w = os.pipe()
+    p = subprocess.Popen([sys.executable, "-m", "supplysim.cli", "scenarios"], stdout=w, stderr=subprocess.PIPE)
+    os.close(w)
+    os.read(r, 1)
+    os.close(r)        # the reader goes away after one byte, as head does
+    _, err = p.communicate(timeout=120)
+    assert p.returncode == 0, err
+    assert b"BrokenPipe" not in err and b"Traceback" not in err and b"Exception ignored" not in err
 
 
 def test_run_with_scenario(tmp_path):
@@ -154,12 +190,14 @@ def test_run_with_scenario(tmp_path):
     r = _ok(cli("scenarios", model_dir))
     assert "outage" in r.stdout and "magnet maker down" in r.stdout
     out = tmp_path / "out"
-    _ok(cli("run", model_dir, "--scenario", "outage", "--reps", 2, "--seed", 3, "--days", 200, "--quiet",
-            "--out", out))
+    r = _ok(cli("run", model_dir, "--scenario", "outage", "--reps", 2, "--seed", 3, "--days", 200, "--quiet",
+                "--out", out))
+    assert "scenario outage" in r.stdout
     data = json.loads((out / "summary.json").read_text())
     assert list(data["scenarios"]) == ["outage"]
-    fill = data["scenarios"]["outage"]["kpis"]["fill_rate"]["mean"]
-    assert fill < 1.0
+    jp = data["scenarios"]["outage"]["regions"]["JP"]
+    assert jp["delivered_share"]["estimate"] < 1.0 and jp["months_short"]["estimate"] >= 1
+    assert jp["time_to_survive_days"]["n"] == 2
 
 
 def test_scenarios_none(tmp_path):
@@ -219,15 +257,10 @@ def test_version():
     assert supplysim.__version__ in r.stdout
 
 
-def test_no_nan_in_summary(run_serial):
+def test_summary_json_is_strict_json(run_serial):
+    """No NaN or Infinity literals: other tools read summary.json with strict parsers."""
     _, out = run_serial
-    text = (out / "summary.json").read_text()
-    data = json.loads(text)
 
-    def walk(x):
-        if isinstance(x, dict):
-            for v in x.values():
-                walk(v)
-        elif isinstance(x, float):
-            assert math.isfinite(x)
-    walk(data["scenarios"])
+    def refuse(x):
+        raise ValueError(f"non-standard JSON constant {x}")
+    json.loads((out / "summary.json").read_text(), parse_constant=refuse)

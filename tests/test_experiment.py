@@ -48,19 +48,19 @@ def test_store_exports_and_summary_shape(tmp_path, shock):
         assert (out / f).stat().st_size > 0, f
     data = json.loads((out / "summary.json").read_text())
     assert data["manifest"]["entropy"] == 5
-    kp = data["scenarios"]["baseline"]["kpis"]["fill_rate"]
-    assert set(kp) >= {"mean", "ci_low", "ci_high", "n"} and kp["n"] == 3
+    st = data["scenarios"]["baseline"]["regions"]["EU"]["delivered_share"]
+    assert set(st) >= {"estimate", "ci_low", "ci_high", "n", "kind"} and st["n"] == 3
     assert "EU" in data["scenarios"][shock]["regions"]
+    assert data["metrics"]["demand_lost_t"]["unit"] == "t"
     head = (out / "timeseries.csv").read_text().splitlines()[0]
-    assert head == "scenario,metric,key,month,mean,p05,p50,p95"
-    d = res.compare("baseline", shock, "unmet_demand_t")
+    assert head == "scenario,series,key,month,mean,p05,p50,p95"
+    d = res.compare("baseline", shock, "demand_lost_t[JP]")
     assert d["n"] == 3 and d["mean"] > 0
     # the exported differences (each scenario read once) are the paired comparisons, metric by metric
     diffs = data["differences"][shock]
-    assert "fill_rate[EU]" in diffs and "unmet_demand_t" in diffs
+    assert "delivered_share[EU]" in diffs and "time_to_recover_days[JP]" in diffs
     for k, v in diffs.items():
-        if not k.startswith("recovery_months"):
-            assert v == json.loads(json.dumps(res.compare("baseline", shock, k))), k
+        assert v == json.loads(json.dumps(res.compare("baseline", shock, k))), k
 
 
 def test_serial_processes_and_resume_agree_exactly(tmp_path, shock):
@@ -206,8 +206,38 @@ def test_student_t_interval_covers_known_mean_at_nominal_rate():
 
 def test_precision_control_adds_replications(tmp_path, shock):
     res = Experiment(TUTORIAL, ["baseline", shock], reps=3, seed=2, days=300, out=tmp_path / "p").run(
-        precision=0.02, metric="fill_rate", max_reps=8, progress=False)
+        precision=0.02, metric="on_time_fill", max_reps=8, progress=False)
     m = res.manifest
     n = len(res.replications(shock))
     assert 3 < n <= 8
     assert m["precision"]["achieved"] <= 0.02 or n == 8
+
+
+def test_results_as_dataframes_and_parquet(tmp_path, shock):
+    pd = pytest.importorskip("pandas")
+    pq = pytest.importorskip("pyarrow.parquet")
+    res = Experiment(TUTORIAL, ["baseline", shock], reps=2, seed=3, days=120, out=tmp_path / "f").run(progress=False)
+    df = res.to_frame()
+    assert list(df.index.names) == ["scenario", "replication"] and len(df) == 4
+    assert df.loc[("baseline", 1), "demand_t[JP]"] == res.metrics("baseline")["demand_t[JP]"][1]
+    sf = res.summary_frame()
+    row = sf[(sf.scenario == shock) & (sf.region == "EU") & (sf.metric == "delivered_share")].iloc[0]
+    assert row.unit == "fraction" and 0 <= row.ci_low <= row.estimate <= row.ci_high <= 1
+    # every replication's monthly series, long form, readable by any Parquet reader
+    t = pq.read_table(tmp_path / "f" / "series.parquet").to_pandas()
+    assert set(t.columns) == {"scenario", "replication", "series", "key", "month", "value"}
+    one = t[(t.scenario == shock) & (t.replication == 1) & (t.series == "delivered_t") & (t.key == "EU")]
+    stored = dict(list(res.store.series(shock))[1][2])["delivered_t"]
+    assert np.array_equal(one.sort_values("month").value.to_numpy(), stored[1][:, stored[0].index("EU")])
+    assert set(t.series) >= {"demand_t", "delivered_t", "backlog_t", "lost_t", "on_time_t", "trade_t"}
+
+
+def test_windowed_metrics_from_the_stored_series(tmp_path, shock):
+    res = Experiment(TUTORIAL, ["baseline", shock], reps=2, seed=3, days=300, out=tmp_path / "w").run(progress=False)
+    whole = res.metric_values(shock, "demand_lost_t[JP]")
+    again = res.metric_values(shock, "demand_lost_t[JP]", window=("2025-01", "2025-12"))
+    assert np.allclose(whole, again)       # the run is 2025-01 to 2025-10: the same window
+    part = res.metric_values(shock, "demand_t[JP]", window=("2025-03", "2025-06"))
+    assert np.all(part < res.metric_values(shock, "demand_t[JP]"))
+    with pytest.raises(ValueError, match="windows"):
+        res.metric_values(shock, "time_to_survive_days[JP]", window=("2025-03", "2025-06"))

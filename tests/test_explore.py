@@ -70,7 +70,7 @@ def test_an_experiment_task_runs_a_design_point_under_its_own_label():
     ov = Overrides.of({"facilities.alloy_kr.capacity": 500.0}, "s.toml")
     point = run_experiment_task(dataclasses.replace(t, overrides=ov, label="x00001"))
     assert (base[0], point[0]) == ("baseline", "x00001")
-    assert point[2]["fill_rate"] < base[2]["fill_rate"] - 0.1
+    assert point[2]["delivered_share[JP]"] < base[2]["delivered_share[JP]"] - 0.1
     again = run_experiment_task(t)[2]                # the cache keeps the models apart (NaN-aware compare)
     assert json.dumps(again, sort_keys=True) == json.dumps(base[2], sort_keys=True)
 

@@ -267,7 +267,7 @@ def test_cli_runs_april_licensing(tmp_path):
     _cli("run", "models/rare_earths", "--scenario", "cn-2025-04-licensing", "--reps", 2, "--days", 700,
          "--seed", 1, "--quiet", "--out", out)
     data = json.loads((out / "summary.json").read_text())
-    assert data["manifest"]["scenario"] == "cn-2025-04-licensing"
+    assert data["manifest"]["scenario_order"] == ["cn-2025-04-licensing"]
     assert list(data["scenarios"]) == ["cn-2025-04-licensing"]
     assert data["scenarios"]["cn-2025-04-licensing"]["replications"] == 2
     assert (out / "replications.csv").is_file()
@@ -281,4 +281,4 @@ def test_cli_runs_every_scenario(name, tmp_path, capsys):
     assert rc == 0
     assert f"scenario {name}" in capsys.readouterr().out
     data = json.loads((out / "summary.json").read_text())
-    assert data["manifest"]["scenario"] == name
+    assert data["manifest"]["scenario_order"] == [name]

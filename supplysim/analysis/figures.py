@@ -119,17 +119,27 @@ def network_map(model, out_path, highlight=(), title=None):
 
 
 def bounds_bars(results_by_scenario, out_path, unit=None, include_all=True):
-    """Grouped bars: the bound per region (groups) under each scenario (bars), demand as ticks.
+    """The bound per region (columns) under each scenario (rows) as a table of coloured cells: each
+    cell gives the bound (t/yr) and its share of the region's demand, coloured by that share
+    (red below demand, green at or above it).
 
     Parameters
     ----------
     results_by_scenario : dict
         ``{scenario: capacity_bounds(...) result}``.
     out_path : str or Path
+        Where to write the figure (format from the suffix).
     unit : str, optional
-        Axis label (default t/yr).
+        Unit named in the title (default t/yr).
     include_all : bool
-        Also show the ``all`` (every region together) group.
+        Also show the ``all`` (every region together) column.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> b = {"EU": {"bound_t_yr": 900.0, "demand_t_yr": 1200.0}, "all": {"bound_t_yr": 3000.0, "demand_t_yr": 3700.0}}
+    >>> out = bounds_bars({"baseline": b, "ban": {**b, "EU": {"bound_t_yr": 0.0, "demand_t_yr": 1200.0}}},
+    ...                   tempfile.mktemp(suffix=".png"))
     """
     plt = _plt()
     import numpy as np
@@ -140,30 +150,31 @@ def bounds_bars(results_by_scenario, out_path, unit=None, include_all=True):
             if k not in regions and (include_all or k != "all"):
                 regions.append(k)
     regions = [k for k in regions if k != "all"] + (["all"] if "all" in regions else [])
-    n = max(len(scen), 1)
-    w = 0.8 / n
-    x = np.arange(len(regions))
-    fig, ax = plt.subplots(figsize=(max(6.0, 1.2 * len(regions) * max(1, n / 2)), 4.5))
-    finite = [b["bound_t_yr"] for r in results_by_scenario.values() for b in r.values()
-              if b["bound_t_yr"] is not None and not math.isinf(b["bound_t_yr"])]
-    cap = max(finite + [1.0]) * 1.1
+    cover = np.full((len(scen), len(regions)), np.nan)
+    text = [["" for _ in regions] for _ in scen]
     for i, s in enumerate(scen):
-        vals = []
-        for reg in regions:
-            b = results_by_scenario[s].get(reg, {}).get("bound_t_yr", 0.0)
-            vals.append(cap if b is None or math.isinf(b) else b)
-        ax.bar(x - 0.4 + w * (i + 0.5), vals, w, label=s)
-    base = results_by_scenario[scen[0]] if scen else {}
-    for j, reg in enumerate(regions):
-        d = base.get(reg, {}).get("demand_t_yr")
-        if d:
-            ax.hlines(d, x[j] - 0.42, x[j] + 0.42, colors="black", linestyles="--", lw=1)
-    ax.set_xticks(x)
-    ax.set_xticklabels(regions)
-    ax.set_ylabel(unit or "t/yr")
-    ax.set_title("Capacity bound per demand region (dashed: demand)")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(out_path, dpi=120)
+        for j, reg in enumerate(regions):
+            b = results_by_scenario[s].get(reg, {})
+            bd, dem = b.get("bound_t_yr"), b.get("demand_t_yr")
+            if bd is None:
+                continue
+            if math.isinf(bd):
+                text[i][j], cover[i, j] = "unbounded", 2.0
+                continue
+            c = bd / dem if dem else float("nan")
+            cover[i, j] = c
+            text[i][j] = f"{bd / 1000:,.1f} kt" + (f"\n{c:.0%}" if math.isfinite(c) else "")
+    w = min(11.0, 1.6 + 1.15 * len(regions) + 0.07 * max([len(s) for s in scen] or [8]))
+    fig, ax = plt.subplots(figsize=(w, 0.5 * len(scen) + 1.6), layout="constrained")
+    ax.imshow(np.clip(cover, 0, 1.2), cmap="RdYlGn", vmin=0.4, vmax=1.2, aspect="auto")
+    for i in range(len(scen)):
+        for j in range(len(regions)):
+            ax.text(j, i, text[i][j], ha="center", va="center", fontsize=7.5)
+    ax.set_xticks(range(len(regions)), regions)
+    ax.set_yticks(range(len(scen)), scen, fontsize=8)
+    ax.xaxis.tick_top()
+    ax.set_title(f"Capacity bound per demand region ({unit or 't/yr'}) and its share of demand", fontsize=10,
+                 loc="left")
+    fig.savefig(out_path, dpi=110)
     plt.close(fig)
     return out_path

@@ -6,10 +6,8 @@ import json
 import math
 import os
 import sys
-import time
 from pathlib import Path
 
-from ..experiment.files import slug
 from ..model.fields import MAX_YEARS
 
 __all__ = ["main"]
@@ -40,30 +38,10 @@ def _parser():
     v.add_argument("--scenario", help="scenario name (or a+b to combine) or scenario file")
     v.add_argument("--json", action="store_true", help="print the summary as JSON")
 
-    r = sub.add_parser("run", help="run replications and print a KPI table",
-                       description="Run N replications of a model (and scenario), print mean and 95% interval "
-                                   "per KPI, and write DIR/summary.json and DIR/replications.csv.")
-    r.add_argument("model", nargs="?", help="model file or directory (default: the default model)")
-    r.add_argument("--scenario", help="scenario name (or a+b to combine) or scenario file; default baseline")
-    r.add_argument("--reps", type=int, default=10, help="replications (default 10)")
-    r.add_argument("--seed", type=int, default=None,
-                   help="root seed (default: fresh entropy, recorded in the summary)")
-    g = r.add_mutually_exclusive_group()
-    g.add_argument("--years", type=float, help="horizon in years (default: the model's 'years')")
-    g.add_argument("--days", type=float, help="horizon in days")
-    r.add_argument("--jobs", type=int, default=1, help="worker processes (default 1); results do not depend on it")
-    r.add_argument("--out", default=None, help="output directory (default runs/<model>-<scenario>)")
-    r.add_argument("--quiet", action="store_true", help="no progress bar")
-    r.add_argument("--no-check", action="store_true", help="skip the invariant checks (a little faster)")
-
-    s = sub.add_parser("scenarios", help="list the scenarios shipped with a model")
-    s.add_argument("model", nargs="?", help="model file or directory (default: the default model)")
     v.set_defaults(func=cmd_validate)
-    r.set_defaults(func=cmd_run)
-    s.set_defaults(func=cmd_scenarios)
-    # commands that live beside their own subject (analysis, figures, experiments)
+    # the command groups of this package, then commands that live beside their own subject
     import importlib
-    for name in PLUGINS:
+    for name in COMMANDS + PLUGINS:
         try:
             mod = importlib.import_module(name)
         except ModuleNotFoundError as exc:
@@ -74,8 +52,11 @@ def _parser():
     return p
 
 
+#: Command groups of this package: ``run`` and ``scenarios``; ``compare`` and ``report``.
+COMMANDS = ("supplysim.cli.run", "supplysim.cli.compare")
+
 #: Modules that add subcommands: each has ``register(subparsers)`` setting ``func`` defaults.
-PLUGINS = ("supplysim.analysis.cli", "supplysim.plots.cli", "supplysim.experiment.cli", "supplysim.explore.cli")
+PLUGINS = ("supplysim.analysis.cli", "supplysim.plots.cli", "supplysim.explore.cli")
 
 
 def _load(model, scenario=None):
@@ -100,72 +81,6 @@ def cmd_validate(a):
         print(f"  {stage:<16}{s['facilities']:>4}{s['capacity_t_yr']:>16,.0f}  {cs}")
     if summ["demand_t_yr_by_region"]:
         print("  demand t/yr: " + ", ".join(f"{r} {v:,.0f}" for r, v in summ["demand_t_yr_by_region"].items()))
-    return 0
-
-
-def cmd_run(a):
-    from ..experiment import Task, format_table, run_replications, write_replications_csv, write_summary
-    from ..engine.results import versions
-    from ..random import as_entropy
-    if a.reps < 1:
-        raise SystemExit("supplysim run: --reps must be at least 1")
-    if a.jobs < 1:
-        raise SystemExit("supplysim run: --jobs must be at least 1")
-    model_path = a.model or _default_model()
-    m = _load(model_path, a.scenario)
-    until = a.days if a.days is not None else (a.years if a.years is not None else m.years) * 365.0
-    if until <= 0:
-        raise SystemExit("supplysim run: the horizon must be positive")
-    entropy = as_entropy(a.seed)
-    # without --out, a folder under runs/ named after the model and scenario, slugged: a scenario
-    # named "../../x" must not lead outside runs/
-    stem = Path(str(model_path)).stem if Path(model_path).is_file() else Path(model_path).resolve().name
-    out = Path(a.out) if a.out else Path("runs") / slug(f"{stem}-{m.scenario_name}")
-    out.mkdir(parents=True, exist_ok=True)
-    tasks = [Task(str(model_path), a.scenario, entropy, r, until, (), not a.no_check) for r in range(a.reps)]
-    manifest = {"command": " ".join(["supplysim"] + sys.argv[1:]), "model": m.name, "model_path": str(model_path),
-                "model_sha256": m.digest(), "model_files": m.files, "scenario": m.scenario_name,
-                "scenario_meta": m.scenario, "entropy": entropy, "replications": a.reps, "horizon_days": until,
-                "start": m.calendar.start.isoformat(), "versions": versions(),
-                "started": time.strftime("%Y-%m-%dT%H:%M:%S")}
-    results = []
-    bar = None
-    if not a.quiet:
-        from tqdm import tqdm
-        bar = tqdm(total=a.reps, desc=f"{m.scenario_name}", unit="rep", file=sys.stderr)
-    interrupted = False
-    try:
-        for _, res in run_replications(tasks, jobs=a.jobs, progress=bar.update if bar else None):
-            results.append(res)
-    except KeyboardInterrupt:
-        interrupted = True
-    finally:
-        if bar:
-            bar.close()
-    if not results:
-        print("interrupted before any replication finished", file=sys.stderr)
-        return 130
-    manifest["finished"] = time.strftime("%Y-%m-%dT%H:%M:%S")
-    manifest["completed_replications"] = len(results)
-    data = write_summary(out / "summary.json", manifest, results)
-    write_replications_csv(out / "replications.csv", results)
-    print(format_table(data["scenarios"]))
-    print(f"wrote {out / 'summary.json'} and {out / 'replications.csv'}")
-    if interrupted:
-        print(f"interrupted: kept {len(results)} of {a.reps} replications", file=sys.stderr)
-        return 130
-    return 0
-
-
-def cmd_scenarios(a):
-    from ..model import list_scenarios
-    sc = list_scenarios(a.model or _default_model())
-    if not sc:
-        print("no scenarios beside this model (scenarios/NAME.toml)")
-        return 0
-    w = max(len(k) for k in sc)
-    for k, d in sc.items():
-        print(f"{k:<{w}}  {d}")
     return 0
 
 
@@ -227,6 +142,8 @@ def main(argv=None):
                                                  *filter(None, os.environ.get(ALLOW_ENV, "").split(os.pathsep))])
     try:
         return a.func(a)
+    except BrokenPipeError:
+        return _closed_pipe()
     except ModelError as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_MODEL
@@ -246,3 +163,16 @@ def main(argv=None):
         print(f"supplysim {a.cmd}: interrupted", file=sys.stderr)
         return 130
 
+
+def _closed_pipe():
+    """The reader of our output went away (``supplysim scenarios | head``): stop quietly.
+
+    Python would report the broken pipe again when it flushes stdout at exit, so stdout is
+    pointed at the null device first.
+    """
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    return 0

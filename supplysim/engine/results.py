@@ -1,4 +1,11 @@
-"""What one replication returns: KPIs, per-entity figures and monthly series."""
+"""What one replication returns: KPIs, per-entity figures and monthly series.
+
+The dictionaries are the engine's raw totals in the terms of inventory theory (``fill_rate`` is
+the share of demand served from stock on arrival, ``unmet_demand_t`` the demand not served on
+arrival, late deliveries included). The metrics supplysim reports are the catalogue's
+(:mod:`supplysim.catalogue`): :meth:`ReplicationResult.region_metrics` computes them from the
+monthly series, as the experiments do.
+"""
 from __future__ import annotations
 
 import math
@@ -53,6 +60,52 @@ class ReplicationResult:
     months: list
     manifest: dict = field(default_factory=dict)
     controls: dict = field(default_factory=dict)
+
+    def region_series(self) -> dict:
+        """Monthly series per region: ``{name: (regions, months x regions array)}``.
+
+        ``demand_t``, ``delivered_t`` (to demand, late or not), ``on_time_t`` (served from stock on
+        arrival), ``lost_t`` (lost sales) and ``backlog_t`` (owed at month end), the raw material of
+        the catalogue's region metrics (:data:`supplysim.catalogue.REGION_SERIES`).
+        """
+        sink_ids = self.series["demand"][0]
+        region_of = {s: self.sinks[s]["region"] for s in sink_ids}
+        regions = sorted(set(region_of.values()))
+        cols = {r: [j for j, s in enumerate(sink_ids) if region_of[s] == r] for r in regions}
+        out = {}
+        for name, raw in (("demand_t", "demand"), ("delivered_t", "delivered"), ("on_time_t", "filled"),
+                          ("lost_t", "lost"), ("backlog_t", "backlog")):
+            arr = self.series[raw][1]
+            out[name] = (regions, np.stack([arr[:, cols[r]].sum(axis=1) for r in regions], axis=1)
+                         if regions else np.zeros((arr.shape[0], 0)))
+        return out
+
+    def region_metrics(self, window=None) -> dict:
+        """The catalogue's region metrics of this replication: ``{metric: {region: value}}``.
+
+        ``window``: ``(first, last)`` months (``"2026-01"``), default the whole run. Time to survive
+        and time to recover count from the first disruption or control (NaN without one);
+        ``*_censored`` flags say where a time reached the end of the run.
+
+        >>> from supplysim import Simulation, load_model
+        >>> from supplysim.paths import models_dir
+        >>> res = Simulation(load_model(models_dir() / "examples" / "tutorial.toml"), seed=1).run(until=120)
+        >>> m = res.region_metrics()
+        >>> 0.0 <= m["delivered_share"]["EU"] <= 1.0, m["demand_lost_t"]["EU"] >= 0
+        (True, True)
+        """
+        from ..catalogue import region_metrics
+        t0 = self.manifest.get("disruption_start_day")
+        out = region_metrics(self.region_series(), self.months, self.manifest["start"], self.horizon_days,
+                             t0, window)
+        tts, cen = {}, {}
+        for r in out["demand_t"]:
+            t = self.regions[r].get("tts_days", float("nan"))
+            tts[r] = t
+            # the engine censors a sink's time at the horizon: the region is censored when no sink ran short
+            cen[r] = float("nan") if t0 is None or math.isnan(t) else float(t == self.horizon_days - t0)
+        out["time_to_survive_days"], out["time_to_survive_days_censored"] = tts, cen
+        return out
 
     def to_frame(self, series="filled"):
         """A monthly series as a pandas DataFrame (needs pandas)."""
@@ -152,7 +205,8 @@ def build_result(sim, until, wall_s) -> ReplicationResult:
     controls = sim.gate.report()
     manifest = {"model": m.name, "model_sha256": m.digest(), "scenario": m.scenario_name, "warmup_days": t0,
                 "entropy": sim.entropy, "replication": sim.replication, "horizon_days": until,
-                "start": m.calendar.start.isoformat(), "period_days": m.period_days, "versions": _v()}
+                "start": m.calendar.start.isoformat(), "period_days": m.period_days, "versions": _v(),
+                "disruption_start_day": sim.t_disrupt if math.isfinite(sim.t_disrupt) else None}
     return ReplicationResult(m.scenario_name, sim.replication, sim.entropy, until, kpis, regions, sinks,
                              facilities, lanes, series, months, manifest, controls)
 

@@ -1,7 +1,7 @@
-"""Experiments: replications, statistics, summaries."""
+"""Experiments: scenarios x replications with common random numbers, a store, statistics, exports."""
+from .experiment import Experiment, ExperimentResults
 from .runner import Task, run_replications, run_task
-from .stats import mean_ci, paired, t_quantile, wilson
-from .summary import format_table, summarize, write_replications_csv, write_summary
+from .stats import difference, mean_ci, paired, summarize, t_quantile, wilson
 
-__all__ = ["Task", "run_task", "run_replications", "mean_ci", "paired", "t_quantile", "wilson", "summarize",
-           "write_summary", "write_replications_csv", "format_table"]
+__all__ = ["Experiment", "ExperimentResults", "Task", "run_task", "run_replications", "mean_ci", "summarize",
+           "paired", "difference", "t_quantile", "wilson"]

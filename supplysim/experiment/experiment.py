@@ -1,13 +1,21 @@
 """Experiments: scenarios x replications with common random numbers, a resumable store,
 paired comparisons against a baseline, and exports.
 
+Every result carries one manifest schema (:meth:`Experiment.manifest`, desmod's habit, rule V4):
+``supplysim run`` is a one-scenario experiment and ``supplysim compare`` a several-scenario one,
+through the same store and the same exports.
+
 Examples
 --------
->>> exp = Experiment("models/examples/tutorial.toml", scenarios=["baseline"], reps=4, seed=1,
-...                  days=120, out="runs/doc-example")                       # doctest: +SKIP
->>> res = exp.run(progress=False)                                             # doctest: +SKIP
->>> res.summary()["baseline"]["kpis"]["fill_rate"]["n"]                        # doctest: +SKIP
-4
+>>> import tempfile
+>>> from supplysim.paths import models_dir
+>>> out = tempfile.mkdtemp()
+>>> exp = Experiment(models_dir() / "examples" / "tutorial.toml", scenarios=["baseline"], reps=3, seed=1,
+...                  days=60, out=out)
+>>> res = exp.run(progress=False, quiet=True)
+>>> st = res.summary()["baseline"]["regions"]["EU"]["delivered_share"]
+>>> st["n"], 0.0 <= st["ci_low"] <= st["ci_high"] <= 1.0
+(3, True)
 """
 from __future__ import annotations
 
@@ -28,11 +36,12 @@ from ..model import load_model
 from ..model.overlay import Overrides
 from ..random import as_entropy
 from .executors import describe_executor, execute
-from .metrics import recovery_months, replication_metrics, replication_series
+from .. import catalogue as cat
+from .metrics import replication_metrics, replication_series
 from .runner import cached_model, warmer
 from .sketch import Moments, QuantileSketch
-from .stats import mean_ci, paired
-from .files import atomic_write
+from .files import atomic_write, write_text
+from .stats import difference, mean_ci, summarize
 from .store import Store, repair
 
 __all__ = ["Experiment", "ExperimentResults", "ExperimentTask", "run_experiment_task"]
@@ -61,8 +70,9 @@ def run_experiment_task(task: ExperimentTask):
                          task.overrides or None)   # None: the same cache entry as the warmed model
     sim = Simulation(model, seed=task.entropy, replication=task.replication, check=task.check)
     res = sim.run(until=task.until)
-    return (task.label or task.scenario, task.replication, replication_metrics(res, sim.t_disrupt),
-            replication_series(res), res.months, res.kpis["wall_s"], sim.t_disrupt)
+    series = replication_series(res)
+    return (task.label or task.scenario, task.replication, replication_metrics(res, series), series, res.months,
+            res.kpis["wall_s"], res.manifest["disruption_start_day"])
 
 
 def _model_scenario(label):
@@ -120,6 +130,11 @@ class Experiment:
             raise ValueError("the horizon must be positive")
 
     # -- running -----------------------------------------------------------------------------------
+    def manifest(self, entropy) -> dict:
+        """The manifest every result of this experiment carries (rule V4): command, model path, name,
+        files and hashes, scenarios, baseline, root entropy, horizon, start, options, versions."""
+        return self._manifest(entropy)
+
     def _manifest(self, entropy):
         base = self.models[self.baseline]
         files = {}
@@ -136,15 +151,16 @@ class Experiment:
                 "horizon_days": self.until, "start": base.calendar.start.isoformat(), "options": list(self.options),
                 "invariant_checks": self.check, "versions": versions()}
 
-    def run(self, executor=None, jobs=1, resume=False, progress=True, precision=None, metric="fill_rate",
+    def run(self, executor=None, jobs=1, resume=False, progress=True, precision=None, metric="delivered_share",
             max_reps=None, quiet=False) -> "ExperimentResults":
         """Run the missing replications and export the results.
 
         ``resume`` reuses ``out/results.sqlite``: the seed and horizon come from
         its manifest and only the replications it lacks are run. With
-        ``precision`` (relative half-width of the 95% interval of ``metric``),
-        replications are added in rounds until every scenario reaches it or
-        ``max_reps`` (rule A3).
+        ``precision`` (relative half-width of the 95% interval of ``metric``,
+        a catalogue name: every key of it, or one ``name[key]``), replications
+        are added in rounds until every scenario reaches it or ``max_reps``
+        (rule A3).
         """
         self.out.mkdir(parents=True, exist_ok=True)
         db = self.out / "results.sqlite"
@@ -179,7 +195,6 @@ class Experiment:
             store.set_manifest({"finished": time.strftime("%Y-%m-%dT%H:%M:%S"), "replications": target})
         finally:
             store.close()
-        self._write_bounds()
         res = ExperimentResults(self.out)
         res.export()
         return res
@@ -246,29 +261,6 @@ class Experiment:
         return [f"the model content of {', '.join(changed)} changed since this run began"
                 + (f" (files whose text differs: {', '.join(edited)})" if edited else "")]
 
-    def _write_bounds(self):
-        """Static capacity bounds per scenario and region, mid-way through the last simulated year.
-
-        The report shows them beside the simulated long-run delivery: no run may
-        deliver more than the network can carry.
-        """
-        try:
-            from ..analysis import capacity_bounds
-        except ImportError:   # the analysis package is optional for experiments
-            return
-        day = max(self.until - 182.5, 0.0)
-        doc = {"day": day, "unit": "t/yr of demanded product", "scenarios": {}}
-        for s, m in self.models.items():
-            try:
-                b = capacity_bounds(m, day)
-            except Exception as exc:  # a bound that cannot be computed must not lose the run
-                log.warning("static bounds for %s failed: %s", s, exc)
-                continue
-            doc["scenarios"][s] = {"bounds": {r: {"bound_t_yr": v.get("bound_t_yr"), "demand_t_yr": v.get("demand_t_yr")}
-                                              for r, v in b.items()}}
-        with atomic_write(self.out / "bounds.json") as fh:
-            json.dump(doc, fh, indent=1, default=lambda x: None)
-
     def _run_round(self, store, entropy, target, executor, jobs, progress):
         done = store.done()
         tasks = [ExperimentTask(self.model_path, s, entropy if self.crn else _independent(entropy, s), r,
@@ -282,9 +274,14 @@ class Experiment:
             bar = _bar(len(tasks))
         try:
             warm = warmer((t.model_path, _model_scenario(t.scenario), t.options) for t in tasks)
-            for scen, rep, metrics, series, months, wall, _ in execute(run_experiment_task, tasks, executor, jobs,
-                                                                       warm=warm):
+            starts = {}
+            for scen, rep, metrics, series, months, wall, t0 in execute(run_experiment_task, tasks, executor, jobs,
+                                                                        warm=warm):
                 store.add(scen, rep, metrics, series, months, wall)
+                if scen not in starts:
+                    starts[scen] = t0
+                    store.set_manifest({"disruption_start_day": {**store.manifest().get("disruption_start_day", {}),
+                                                                 **starts}})
                 log.info("done %s #%d (%.2f s)", scen, rep, wall)
                 if bar:
                     bar.update()
@@ -298,11 +295,16 @@ class Experiment:
     def _worst_relative_half_width(self, store, metric):
         worst = 0.0
         for s in self.scenarios:
-            vals = [m.get(metric, float("nan")) for _, m in store.metrics(s)]
-            st = mean_ci(vals)
-            if st["n"] < 2 or st["mean"] == 0:
-                return math.inf
-            worst = max(worst, abs(st["half_width"] / st["mean"]))
+            rows = [m for _, m in store.metrics(s)]
+            names = sorted({k for m in rows for k in m if k == metric or cat.split(k)[0] == metric})
+            if not names:
+                raise ValueError(f"--metric {metric}: no such metric in the results (see docs/metrics.md)")
+            for k in names:
+                st = mean_ci([m.get(k, float("nan")) for m in rows])
+                if st["n"] < 2:
+                    return math.inf
+                if st["mean"] != 0:
+                    worst = max(worst, abs(st["half_width"] / st["mean"]))
         return worst
 
 
@@ -314,17 +316,42 @@ def _per_scenario(keys) -> dict:
 
 
 def _bar(total):
-    """A progress bar over replications, without tqdm's monitor thread.
+    """Progress over replications: a bar on a terminal, plain lines otherwise (logs stay readable).
 
-    The bar advances once per replication, so the monitor (which refreshes
-    bars stalled between updates) has nothing to do; and a thread left running
-    would keep the report from drawing its figures in a forked process.
+    The bar runs without tqdm's monitor thread: it advances once per replication, so the monitor
+    has nothing to do, and a thread left running would keep the report from drawing its figures
+    in a forked process.
     """
+    if not sys.stderr.isatty():
+        return _Lines(total)
     from tqdm import tqdm
 
     class Bar(tqdm):
         monitor_interval = 0
     return Bar(total=total, unit="rep", desc="replications", file=sys.stderr)
+
+
+class _Lines:
+    """Progress as one plain line per tenth of the work (or per minute): no carriage returns."""
+
+    def __init__(self, total, stream=None):
+        self.total, self.n, self.t0 = total, 0, time.perf_counter()
+        self.stream = stream or sys.stderr
+        self._next, self._last = max(1, total // 10), self.t0
+
+    def update(self, k=1):
+        self.n += k
+        now = time.perf_counter()
+        if self.n >= self._next or self.n == self.total or now - self._last >= 60:
+            el = now - self.t0
+            eta = el / self.n * (self.total - self.n)
+            print(f"replications {self.n}/{self.total} ({self.n / self.total:.0%}), {el:.0f} s elapsed, "
+                  f"about {eta:.0f} s left", file=self.stream, flush=True)
+            self._next = self.n + max(1, self.total // 10)
+            self._last = now
+
+    def close(self):
+        pass
 
 
 def _independent(entropy, scenario):
@@ -346,19 +373,21 @@ def _log_to(path, quiet):
 
 
 class ExperimentResults:
-    """Read access to a stored experiment: summaries, paired comparisons, exports.
+    """Read access to a stored experiment: summaries, paired comparisons, tables, exports.
 
-    A view of the store as it is when the view is made: summaries, differences,
-    recovery times and time series are computed once and shared by the exports,
-    the report and its figures (make a new view to see replications added later).
+    A view of the store as it is when the view is made: summaries, differences and time series
+    are computed once and shared by the exports, the report and its figures (make a new view to
+    see replications added later). Every summary follows the metric's kind in the catalogue
+    (:mod:`supplysim.catalogue`): fractions stay in [0, 1], tonnes never go below 0, censored
+    times are summarised by their Kaplan-Meier median.
     """
 
     def __init__(self, out):
         self.out = Path(out)
         self.store = Store(self.out / "results.sqlite")
         self.manifest = self.store.manifest()
-        self.scenarios = [s for s in self.manifest.get("scenario_order", self.store.scenarios())
-                          if s in set(self.store.scenarios())]
+        stored = set(self.store.scenarios())
+        self.scenarios = [s for s in self.manifest.get("scenario_order", sorted(stored)) if s in stored]
         self.baseline = self.manifest.get("baseline", self.scenarios[0] if self.scenarios else None)
         self._memo = {}
 
@@ -378,8 +407,9 @@ class ExperimentResults:
             self._memo[key] = fn()
         return self._memo[key]
 
+    # -- per-replication values ----------------------------------------------------------------------
     def metrics(self, scenario) -> dict:
-        """``{metric: array over replications}`` (replication order)."""
+        """``{name[key]: array over replications}`` (replication order)."""
         return self._table(scenario)[1]
 
     def _table(self, scenario):
@@ -397,40 +427,88 @@ class ExperimentResults:
     def replications(self, scenario) -> list:
         return self.store.replications(scenario)
 
+    def regions(self) -> list:
+        """Demand regions of the experiment, sorted."""
+        regs = set()
+        for s in self.scenarios:
+            regs.update(k for n, k in map(cat.split, self.metrics(s)) if n == "demand_t" and k)
+        return sorted(regs)
+
+    def metric_values(self, scenario, metric, window=None):
+        """Values of ``metric`` (``name[key]``) over the replications, in replication order.
+
+        With ``window = (first, last)`` months (``"2026-01"``, ``"2027-12"``), a region metric is
+        computed again from the stored monthly series over that window with the catalogue's
+        estimator. Censored metrics come with their flags: the result is ``(values, flags)``.
+        """
+        name, key = cat.split(metric)
+        m = cat.get(name) if name in {x.name for x in cat.METRICS} else None
+        if window is None:
+            ms = self.metrics(scenario)
+            vals = ms.get(metric, np.full(len(self.replications(scenario)), np.nan))
+            if m is not None and m.censored:
+                return vals, ms.get(f"{m.flag}[{key}]", np.full(vals.shape, np.nan))
+            return vals
+        if m is None or m.scope != "region" or name == "time_to_survive_days":
+            raise ValueError(f"{metric}: only the catalogue's region metrics (except time to survive) have windows")
+        t0 = (self.manifest.get("disruption_start_day") or {}).get(scenario)
+        vals, flags = [], []
+        for _, months, ser in self.store.series(scenario):
+            rm = cat.region_metrics(ser, months, self.manifest["start"], self.manifest["horizon_days"], t0, window)
+            vals.append(rm[name].get(key, np.nan))
+            flags.append(rm.get(f"{name}_censored", {}).get(key, np.nan))
+        vals = np.array(vals, float)
+        return (vals, np.array(flags, float)) if m.censored else vals
+
+    # -- summaries -------------------------------------------------------------------------------------
     def summary(self) -> dict:
-        """Per scenario: KPIs and per-region KPIs as mean, 95% interval, n, P5/P50/P95."""
+        """Per scenario: ``replications``, ``regions`` (``{region: {metric: summary}}``) and ``metrics``
+        (``{name[key]: summary}`` of the other scopes); each summary as :func:`.stats.summarize` gives it."""
         return self._once("summary", self._summary)
 
     def _summary(self):
         out = {}
         for s in self.scenarios:
             ms = self.metrics(s)
-            kpis, regions = {}, {}
+            regions, other = {}, {}
             for k, v in ms.items():
-                st = _clean(mean_ci(v))
-                if "[" in k:
-                    name, key = k[:-1].split("[", 1)
-                    if ":" not in key and "/" not in key and name in _REGION_KPIS:
-                        regions.setdefault(key, {})[name] = st
-                    else:
-                        kpis[k] = st
+                name, key = cat.split(k)
+                m = _entry(name)
+                if m is None:       # a censoring flag, or a name not in the catalogue
+                    continue
+                st = _clean(summarize(v, m.kind, censored=ms.get(f"{m.flag}[{key}]") if m.censored else None))
+                if m.scope == "region" and key is not None:
+                    regions.setdefault(key, {})[name] = st
                 else:
-                    kpis[k] = st
-            out[s] = {"kpis": kpis, "regions": regions, "replications": len(self.replications(s))}
+                    other[k] = st
+            out[s] = {"replications": len(self.replications(s)), "regions": dict(sorted(regions.items())),
+                      "metrics": other}
         return out
 
-    def compare(self, a, b, metric="fill_rate", comparisons=1) -> dict:
-        """Paired comparison ``b - a`` of ``metric`` over common replications (rule A4)."""
+    def compare(self, a, b, metric, comparisons=1) -> dict:
+        """Paired comparison ``b - a`` of ``metric`` (``name[key]``) over common replications (rule A4)."""
         (reps_a, ma), (reps_b, mb) = self._table(a), self._table(b)
         reps = sorted(set(reps_a) & set(reps_b))
         if len(reps) < 2:
             raise ValueError(f"need at least 2 common replications of {a} and {b}, have {len(reps)}")
-        x = ma[metric][np.searchsorted(reps_a, reps)].tolist() if metric in ma else [np.nan] * len(reps)
-        y = mb[metric][np.searchsorted(reps_b, reps)].tolist() if metric in mb else [np.nan] * len(reps)
-        return _clean(paired(x, y, comparisons=comparisons))
+        ia, ib = np.searchsorted(reps_a, reps), np.searchsorted(reps_b, reps)
+
+        def col(ms, k, idx):
+            return ms[k][idx] if k in ms else np.full(len(idx), np.nan)
+        name, key = cat.split(metric)
+        m = _entry(name)
+        kind = m.kind if m else "signed"
+        if kind == "censored":
+            flag = f"{m.flag}[{key}]"
+            return _clean(difference(col(ma, metric, ia), col(mb, metric, ib), kind, comparisons=comparisons,
+                                     censored_x=col(ma, flag, ia), censored_y=col(mb, flag, ib)))
+        return _clean(difference(col(ma, metric, ia), col(mb, metric, ib), kind, comparisons=comparisons))
 
     def differences(self, metrics=None) -> dict:
-        """Every scenario against the baseline, Bonferroni over the scenarios compared."""
+        """Every scenario against the baseline, Bonferroni over the scenarios compared.
+
+        Default ``metrics``: every region metric of the catalogue, for every region.
+        """
         if metrics is None:
             return self._once("differences", lambda: self._differences(None))
         return self._differences(metrics)
@@ -439,59 +517,26 @@ class ExperimentResults:
         others = [s for s in self.scenarios if s != self.baseline]
         if not others:
             return {}
-        ms = self.metrics(self.baseline)
-        metrics = metrics or [k for k in ms if k.startswith(("fill_rate", "unmet_demand_t", "shortfall_t_yr",
-                                                            "tts_days", "nadir_fill_rate", "triangle_days",
-                                                            "recovery_months"))]
-        rec = self.recovery()
+        if metrics is None:
+            metrics = [f"{m.name}[{r}]" for m in cat.of_scope("region") for r in self.regions()]
         out = {}
         for s in others:
             out[s] = {}
             for k in metrics:
-                if k.startswith("recovery_months"):
-                    continue
                 try:
                     out[s][k] = self.compare(self.baseline, s, k, comparisons=len(others))
                 except ValueError:
                     pass
-            for reg, st in rec.get(s, {}).items():
-                out[s][f"recovery_months[{reg}]"] = st
         return out
 
-    def recovery(self, eps=0.02) -> dict:
-        """Per scenario and region: months to recover to within ``eps`` of the baseline's monthly fill."""
-        return self._once(("recovery", eps), lambda: self._recovery(eps))
-
-    def _recovery(self, eps):
-        if not self.baseline:
-            return {}
-        # only the baseline's fill rates are kept (a copy: the series share one buffer per replication)
-        base = {r: (ser["fill_rate"][0], ser["fill_rate"][1].copy()) for r, _, ser in self.store.series(self.baseline)}
-        out = {}
-        t_start = {}
-        for s in self.scenarios:
-            if s == self.baseline:
-                continue
-            vals = {}
-            for r, months, ser in self.store.series(s):
-                if r not in base:
-                    continue
-                regs, fr = ser["fill_rate"]
-                bregs, bfr = base[r]
-                start = t_start.setdefault(s, _first_month_of_shortfall(fr, bfr))
-                for j, g in enumerate(regs):
-                    if g in bregs:
-                        vals.setdefault(g, []).append(recovery_months(bfr[:, bregs.index(g)], fr[:, j], start, eps))
-            out[s] = {g: _clean(mean_ci(v)) for g, v in vals.items()}
-        return out
-
+    # -- monthly series ------------------------------------------------------------------------------
     def timeseries(self):
-        """Yield ``(scenario, metric, key, months, mean, p05, p50, p95)`` folding replications in order."""
+        """Yield ``(scenario, series, key, months, mean, p05, p50, p95)`` folding replications in order."""
         return iter(self._once("timeseries", lambda: list(self._timeseries())))
 
     def _timeseries(self):
         for s in self.scenarios:
-            acc = {}   # metric -> (labels, moments, sketch) over the whole (months x keys) array
+            acc = {}   # series -> (labels, moments, sketch) over the whole (months x keys) array
             months = None
             for r, mo, ser in self.store.series(s):
                 months = mo
@@ -511,40 +556,148 @@ class ExperimentResults:
                 for j, key in enumerate(labels):
                     yield s, name, key, months, mom.mean[:, j], q[0][:, j], q[1][:, j], q[2][:, j]
 
-    def export(self):
-        """Write summary.json, replications.csv and timeseries.csv beside the store."""
+    # -- tables for other tools (pandas, Parquet) -------------------------------------------------------
+    def to_frame(self):
+        """Per-replication metrics as a pandas DataFrame: index (scenario, replication), one column per
+        ``name[key]`` (needs the ``data`` extra: ``pip install 'supplysim[data]'``)."""
+        pd = _pandas()
+        parts = []
+        for s in self.scenarios:
+            reps, ms = self._table(s)
+            df = pd.DataFrame(ms, index=pd.MultiIndex.from_product([[s], reps], names=["scenario", "replication"]))
+            parts.append(df)
+        return pd.concat(parts) if parts else pd.DataFrame()
+
+    def summary_frame(self):
+        """The region summaries as a long pandas DataFrame: scenario, region, metric, unit, estimate,
+        ci_low, ci_high, n (and n_censored for censored times)."""
+        pd = _pandas()
+        rows = []
+        for s, sc in self.summary().items():
+            for r, d in sc["regions"].items():
+                for name, st in d.items():
+                    rows.append({"scenario": s, "region": r, "metric": name, "unit": cat.get(name).unit,
+                                 "estimate": st.get("estimate"), "ci_low": st.get("ci_low"),
+                                 "ci_high": st.get("ci_high"), "n": st.get("n"), "n_censored": st.get("n_censored")})
+        return pd.DataFrame(rows)
+
+    def iter_series_rows(self):
+        """Yield ``(scenario, replication, series, key, month, value)`` for every stored monthly value."""
+        for s in self.scenarios:
+            for r, months, ser in self.store.series(s):
+                for name, (labels, arr) in ser.items():
+                    for j, key in enumerate(labels):
+                        for i, mo in enumerate(months):
+                            yield s, r, name, key, mo, float(arr[i, j])
+
+    def write_parquet(self, path=None) -> Path:
+        """Every replication's monthly series to one Parquet file (long form: scenario, replication,
+        series, key, month, value), written one replication at a time (needs pyarrow)."""
+        try:
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+        except ImportError as exc:
+            raise ImportError("Parquet export needs pyarrow: pip install 'supplysim[data]'") from exc
+        path = Path(path) if path is not None else self.out / "series.parquet"
+        schema = pa.schema([("scenario", pa.string()), ("replication", pa.int32()), ("series", pa.string()),
+                            ("key", pa.string()), ("month", pa.string()), ("value", pa.float64())])
+
+        def write(tmp):
+            with pq.ParquetWriter(tmp, schema) as w:
+                for s in self.scenarios:
+                    for r, months, ser in self.store.series(s):
+                        cols = {k: [] for k in schema.names}
+                        for name, (labels, arr) in ser.items():
+                            nm, nk = arr.shape
+                            cols["series"] += [name] * (nm * nk)
+                            cols["key"] += [str(k) for k in labels for _ in range(nm)]
+                            cols["month"] += list(months) * nk
+                            cols["value"] += np.asarray(arr, float).T.ravel().tolist()
+                        n = len(cols["value"])
+                        cols["scenario"] = [s] * n
+                        cols["replication"] = [r] * n
+                        w.write_table(pa.table(cols, schema=schema))
+        write_file(path, write)
+        return path
+
+    # -- exports ---------------------------------------------------------------------------------------
+    def export(self, parquet=None):
+        """Write summary.json, replications.csv, timeseries.csv (and series.parquet when pyarrow is
+        installed, or when ``parquet`` is True) beside the store."""
         summ = self.summary()
         man = {k: v for k, v in self.manifest.items() if k != "model_files"}
         man["model_files"] = sorted(self.manifest.get("model_files", {}))
-        data = {"manifest": man, "scenarios": summ, "differences": self.differences()}
-        with atomic_write(self.out / "summary.json") as fh:
-            json.dump(data, fh, indent=1, default=str)
-        with atomic_write(self.out / "replications.csv") as fh:
-            keys = {"scenario": None, "replication": None}
-            for s in self.scenarios:
-                keys.update(dict.fromkeys(self._table(s)[1]))
-            w = csv.DictWriter(fh, fieldnames=list(keys))
-            w.writeheader()
-            for s in self.scenarios:   # streamed: one scenario's decoded rows at a time
-                w.writerows({"scenario": s, "replication": r, **m} for r, m in self.store.metrics(s))
-        with atomic_write(self.out / "timeseries.csv") as fh:
-            w = csv.writer(fh)
-            w.writerow(["scenario", "metric", "key", "month", "mean", "p05", "p50", "p95"])
-            for s, name, key, months, mean, p05, p50, p95 in self.timeseries():
-                for i, mo in enumerate(months):
-                    w.writerow([s, name, key, mo, f"{mean[i]:.10g}", f"{p05[i]:.10g}", f"{p50[i]:.10g}",
-                                f"{p95[i]:.10g}"])
+        units = {m.name: {"unit": m.unit, "kind": m.kind, "meaning": m.meaning} for m in cat.METRICS}
+        data = {"manifest": man, "metrics": units, "scenarios": summ, "differences": self.differences()}
+        write_file(self.out / "summary.json",
+                   lambda p: Path(p).write_text(json.dumps(data, indent=1, default=str), encoding="utf-8"))
+
+        def replications(p):
+            with open(p, "w", newline="") as fh:
+                keys = {"scenario": None, "replication": None}
+                for s in self.scenarios:
+                    keys.update(dict.fromkeys(self._table(s)[1]))
+                w = csv.DictWriter(fh, fieldnames=list(keys))
+                w.writeheader()
+                for s in self.scenarios:   # streamed: one scenario's decoded rows at a time
+                    w.writerows({"scenario": s, "replication": r, **m} for r, m in self.store.metrics(s))
+        write_file(self.out / "replications.csv", replications)
+
+        def timeseries(p):
+            with open(p, "w", newline="") as fh:
+                w = csv.writer(fh)
+                w.writerow(["scenario", "series", "key", "month", "mean", "p05", "p50", "p95"])
+                for s, name, key, months, mean, p05, p50, p95 in self.timeseries():
+                    for i, mo in enumerate(months):
+                        w.writerow([s, name, key, mo, f"{mean[i]:.10g}", f"{p05[i]:.10g}", f"{p50[i]:.10g}",
+                                    f"{p95[i]:.10g}"])
+        write_file(self.out / "timeseries.csv", timeseries)
+        if parquet or (parquet is None and _has("pyarrow")):
+            self.write_parquet()
         return data
 
 
-_REGION_KPIS = {"fill_rate", "unmet_demand_t", "demand_t", "lost_t", "backlog_end_t", "tts_days", "nadir_fill_rate",
-                "triangle_days", "shortfall_t_yr"}
+def write_file(path, write):
+    """Write ``path`` whole or not at all: ``write(tmp)`` fills a temporary file in the same folder,
+    which then replaces ``path`` (a reader never sees half a file; an interrupted export leaves the
+    previous one)."""
+    import os
+    import tempfile
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        write(tmp)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)   # as open() would have made it, not mkstemp's 0600
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
 
 
-def _first_month_of_shortfall(fr, bfr):
-    gap = (bfr - fr) > 0.02 if fr.shape == bfr.shape else np.zeros(fr.shape, bool)
-    idx = np.where(gap.any(axis=1))[0]
-    return int(idx[0]) if idx.size else 0
+def _has(module):
+    import importlib.util
+    return importlib.util.find_spec(module) is not None
+
+
+def _pandas():
+    try:
+        import pandas as pd
+    except ImportError as exc:
+        raise ImportError("DataFrames need pandas: pip install 'supplysim[data]'") from exc
+    return pd
+
+
+def _entry(name):
+    """The catalogue entry of a stored name, or None (censoring flags, names from other versions)."""
+    try:
+        return cat.get(name)
+    except KeyError:
+        return None
 
 
 def _clean(d):

@@ -1,50 +1,41 @@
-"""Per-replication metrics: fill, shortfall and resilience per region and sector, production,
-trade, origin and cost, flattened to ``name[key]`` so replications line up for statistics.
+"""Per-replication metrics and the monthly series the store keeps, named as the catalogue names them.
 
-Resilience metrics follow the methodology: time to survive (first unmet demand after
-the disruption starts), nadir fill rate, the resilience triangle (the integral of
-``1 - served/demanded`` over time, in days) and recovery time (first month after the
-disruption from which the monthly fill rate stays within ``eps`` of the baseline's).
+:func:`replication_series` is what the store keeps of one replication's months: per region the
+series the catalogue's estimators read (:data:`supplysim.catalogue.REGION_SERIES`), trade and
+production by stage and country. :func:`replication_metrics` flattens the catalogue's metrics
+(:mod:`supplysim.catalogue`) to ``name[key]`` so replications line up for statistics. Metrics over
+another window are computed later from the stored series with the same estimator
+(:meth:`~supplysim.experiment.experiment.ExperimentResults.metric_values`).
+
+Examples
+--------
+>>> from supplysim import Simulation, load_model
+>>> from supplysim.paths import models_dir
+>>> res = Simulation(load_model(models_dir() / "examples" / "tutorial.toml"), seed=1).run(until=90)
+>>> m = replication_metrics(res)
+>>> sorted(k for k in m if k.startswith("delivered_share["))
+['delivered_share[EU]', 'delivered_share[JP]']
+>>> sorted(replication_series(res))[:3]
+['backlog_t', 'delivered_t', 'demand_t']
 """
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
-__all__ = ["replication_metrics", "replication_series", "recovery_months"]
-
-
-def _months_days(months):
-    import calendar
-    return np.array([calendar.monthrange(int(m[:4]), int(m[5:7]))[1] for m in months], float)
+__all__ = ["replication_series", "replication_metrics"]
 
 
 def replication_series(res) -> dict:
-    """Monthly series kept for every replication: region demand, supply (delivered), filled on arrival,
-    backlog, fill rate, trade, production."""
-    sink_ids, dem = res.series["demand"]
-    _, fil = res.series["filled"]
-    _, back = res.series["backlog"]
-    _, dlv = res.series["delivered"]
-    regions = sorted({res.sinks[s]["region"] for s in sink_ids})
-    col = {r: [j for j, s in enumerate(sink_ids) if res.sinks[s]["region"] == r] for r in regions}
-    out = {}
-    rd = np.stack([dem[:, col[r]].sum(axis=1) for r in regions], axis=1) if regions else np.zeros((len(dem), 0))
-    rf = np.stack([fil[:, col[r]].sum(axis=1) for r in regions], axis=1) if regions else np.zeros((len(dem), 0))
-    rb = np.stack([back[:, col[r]].sum(axis=1) for r in regions], axis=1) if regions else np.zeros((len(dem), 0))
-    rv = np.stack([dlv[:, col[r]].sum(axis=1) for r in regions], axis=1) if regions else np.zeros((len(dem), 0))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        fr = np.where(rd > 0, rf / np.where(rd > 0, rd, 1.0), 1.0)
-    out["demand_t"] = (regions, rd)
-    out["supply_t"] = (regions, rv)       # magnets delivered to demand, late or not
-    out["filled_t"] = (regions, rf)       # served from stock on arrival
-    out["backlog_t"] = (regions, rb)
-    out["fill_rate"] = (regions, fr)
+    """The monthly series the store keeps for one replication: ``{name: (keys, months x keys array)}``.
+
+    Per region: ``demand_t``, ``delivered_t`` (to demand, late or not), ``on_time_t`` (served from
+    stock on arrival), ``lost_t`` (lost sales), ``backlog_t`` (owed at month end). Also ``trade_t``
+    (keys ``A>B:commodity``) and ``production_t`` (keys ``stage:country``).
+    """
+    out = dict(res.region_series())
     out["trade_t"] = res.series["trade"]
     node_ids, prod = res.series["production"]
-    keys = {}
-    cols = []
+    keys, cols = {}, []
     for nid in node_ids:
         f = res.facilities[nid]
         cols.append(keys.setdefault(f"{f['stage']}:{f['country']}", len(keys)))
@@ -55,41 +46,20 @@ def replication_series(res) -> dict:
     return out
 
 
-def replication_metrics(res, t_disrupt=None) -> dict:
-    """A flat ``{name[key]: value}`` of one replication's KPIs and resilience metrics."""
+def replication_metrics(res, series=None) -> dict:
+    """A flat ``{name[key]: value}`` of one replication; every name is in the catalogue.
+
+    Censored times carry their 0/1 flag as ``<name>_censored[key]``.
+    """
+    ser = series if series is not None else replication_series(res)
     m = {}
-    for k, v in res.kpis.items():
-        if k != "wall_s":
-            m[k] = float(v)
-    ser = replication_series(res)
-    regions, fr = ser["fill_rate"]
-    months = res.months
-    days = _months_days(months)
-    start_m = 0
-    if t_disrupt is not None and math.isfinite(t_disrupt):
-        cum = np.concatenate([[0.0], np.cumsum(days)])
-        start_m = int(np.searchsorted(cum, t_disrupt, side="right") - 1)
+    for name, vals in res.region_metrics().items():
+        for r, v in vals.items():
+            m[f"{name}[{r}]"] = v
     for r, d in res.regions.items():
-        for k in ("fill_rate", "unmet_demand_t", "demand_t", "lost_t", "backlog_end_t", "tts_days"):
-            m[f"{k}[{r}]"] = float(d[k])
-        # shortfall: demand waiting for magnets, integrated over time (t x years); unlike unmet
-        # demand it keeps growing with the size and length of a backlog
-        m[f"shortfall_t_yr[{r}]"] = float(d["mean_backlog_t"]) * res.horizon_days / 365.0
         for stage, shares in d.get("origin_share", {}).items():
             for c, x in shares.items():
-                m[f"origin_{stage}[{r}:{c}]"] = x
-    for j, r in enumerate(regions):
-        after = fr[start_m:, j]
-        m[f"nadir_fill_rate[{r}]"] = float(after.min()) if after.size else float("nan")
-        m[f"triangle_days[{r}]"] = float(((1 - after) * days[start_m:]).sum())
-    sect = {}
-    for sid, s in res.sinks.items():
-        key = f"{s['region']}/{s['sector']}"
-        a = sect.setdefault(key, [0.0, 0.0])
-        a[0] += s["demand_t"]
-        a[1] += s["filled_t"]
-    for key, (d, f) in sect.items():
-        m[f"fill_rate[{key}]"] = f / d if d > 0 else 1.0
+                m[f"origin_share[{r}:{stage}:{c}]"] = x
     labels, prod = ser["production_t"]
     for j, k in enumerate(labels):
         m[f"production_t[{k}]"] = float(prod[:, j].sum())
@@ -105,16 +75,3 @@ def replication_metrics(res, t_disrupt=None) -> dict:
         m[f"licences_refused_t[{rid}]"] = float(c["refused_t"])
         m[f"licences_approved[{rid}]"] = float(c["approved"])
     return m
-
-
-def recovery_months(base_fill, scen_fill, after_month, eps=0.02):
-    """First month (counted from ``after_month``) from which ``scen`` stays within ``eps`` of ``base``.
-
-    Returns NaN if it never recovers within the horizon.
-    """
-    gap = np.abs(np.asarray(base_fill) - np.asarray(scen_fill)) <= eps
-    n = len(gap)
-    for i in range(after_month, n):
-        if gap[i:].all():
-            return float(i - after_month)
-    return float("nan")

@@ -1,108 +1,127 @@
-"""Summaries of replications: the ``summary.json`` shape and ``replications.csv``."""
+"""Plain-text summaries of an experiment: what ``supplysim run`` and ``supplysim compare`` print.
+
+One table of the catalogue's headline metrics (:func:`supplysim.catalogue.headline`) per
+scenario, a region per row, each cell ``estimate [95% interval]``; censored times say how many
+replications were censored. The same formatting serves the report's first table.
+
+Examples
+--------
+>>> fmt_value(0.96712, "fraction"), fmt_value(106949.2, "t"), fmt_value(12.0, "months")
+('0.967', '106,949', '12')
+>>> fmt_cell({"estimate": 0.9, "ci_low": 0.85, "ci_high": 0.93, "n": 5, "kind": "fraction"}, "fraction")
+'0.900 [0.850, 0.930]'
+>>> fmt_cell({"estimate": None, "n": 4, "n_censored": 4, "censored_at": 729.0, "kind": "censored"}, "days")
+'> 729 (4 of 4 censored)'
+"""
 from __future__ import annotations
 
-import csv
-import json
 import math
 
-from .files import atomic_write
-from .stats import mean_ci
+from .. import catalogue as cat
 
-__all__ = ["summarize", "write_summary", "write_replications_csv", "KPI_ORDER", "format_table"]
-
-KPI_ORDER = ("fill_rate", "unmet_demand_t", "demand_t", "filled_t", "lost_t", "backlog_end_t", "mean_backlog_t",
-             "production_t", "cost_total")
+__all__ = ["fmt_value", "fmt_cell", "headline_rows", "format_headline", "format_run_header"]
 
 
-def _ci(values):
-    s = mean_ci(values)
-    return {k: (None if isinstance(v, float) and math.isnan(v) else v)
-            for k, v in s.items() if k in ("mean", "ci_low", "ci_high", "n", "half_width", "p05", "p50", "p95")}
-
-
-def _flatten(d, prefix=""):
-    """Numbers of a nested dict as ``a.b.c`` keys (origin shares: ``origin_share.mining.CN``)."""
-    out = {}
-    for k, v in d.items():
-        key = f"{prefix}{k}"
-        if isinstance(v, dict):
-            out.update(_flatten(v, key + "."))
-        elif isinstance(v, (int, float)):
-            out[key] = float(v)
-    return out
-
-
-def summarize(results) -> dict:
-    """Per-scenario KPI and region summaries (mean and 95% interval)."""
-    by = {}
-    for r in results:
-        by.setdefault(r.scenario, []).append(r)
-    out = {}
-    for name, rs in by.items():
-        rs = sorted(rs, key=lambda r: r.replication)
-        kpis = {k: _ci([r.kpis[k] for r in rs]) for k in rs[0].kpis if k != "wall_s"}
-        regions = {}
-        for reg in rs[0].regions:
-            flat = [_flatten(r.regions.get(reg, {})) for r in rs]
-            keys = sorted({k for f in flat for k in f})
-            regions[reg] = {k: _ci([f.get(k, 0.0) for f in flat]) for k in keys}
-        out[name] = {"kpis": kpis, "regions": regions, "replications": len(rs)}
-    return out
-
-
-def write_summary(path, manifest, results):
-    data = {"manifest": manifest, "scenarios": summarize(results)}
-    with atomic_write(path) as fh:
-        json.dump(data, fh, indent=1, sort_keys=False, default=str)
-    return data
-
-
-def write_replications_csv(path, results):
-    rows = []
-    for r in sorted(results, key=lambda r: (r.scenario, r.replication)):
-        row = {"scenario": r.scenario, "replication": r.replication, "entropy": r.entropy}
-        row.update({k: v for k, v in r.kpis.items()})
-        for reg, d in r.regions.items():
-            row[f"fill_rate[{reg}]"] = d["fill_rate"]
-            row[f"unmet_demand_t[{reg}]"] = d["unmet_demand_t"]
-        rows.append(row)
-    keys = []
-    for row in rows:
-        for k in row:
-            if k not in keys:
-                keys.append(k)
-    with atomic_write(path) as fh:
-        w = csv.DictWriter(fh, fieldnames=keys)
-        w.writeheader()
-        w.writerows(rows)
-
-
-def _fmt(x):
-    if x is None:
+def fmt_value(x, unit="") -> str:
+    """A number as a table shows it: fractions to 3 decimals, tonnes and days to units with separators."""
+    if x is None or (isinstance(x, float) and not math.isfinite(x)):
         return "-"
-    ax = abs(x)
-    if ax != 0 and (ax < 1e-3 or ax >= 1e7):
-        return f"{x:.3e}"
-    if ax < 10:
-        return f"{x:.4f}"
-    return f"{x:,.1f}"
+    x = float(x)
+    if unit == "fraction":
+        return f"{x:.3f}"
+    if unit == "%":
+        return f"{x:.1f}" if abs(x) >= 10 or x == 0 else f"{x:.2f}"
+    if abs(x) >= 100 or unit in ("days", "months", "count"):
+        return f"{x:,.0f}"
+    if abs(x) >= 1:
+        return f"{x:,.1f}"
+    return "0" if x == 0 else f"{x:.3g}"
 
 
-def format_table(summary: dict) -> str:
-    """A plain-text table of KPIs (mean and 95% interval) and regional fill rates."""
-    lines = []
-    for name, sc in summary.items():
-        n = sc["replications"]
-        lines.append(f"scenario {name}  ({n} replication{'s' if n != 1 else ''}; mean [95% interval])")
-        for k in KPI_ORDER:
-            if k in sc["kpis"]:
-                s = sc["kpis"][k]
-                ci = f"[{_fmt(s['ci_low'])}, {_fmt(s['ci_high'])}]" if n > 1 else ""
-                lines.append(f"  {k:<18} {_fmt(s['mean']):>14} {ci}")
-        lines.append(f"  {'region':<10} {'fill_rate':>24} {'unmet_demand_t':>30}")
-        for reg, d in sorted(sc["regions"].items()):
-            fr, um = d["fill_rate"], d["unmet_demand_t"]
-            fr_s = f"{_fmt(fr['mean'])}" + (f" [{_fmt(fr['ci_low'])}, {_fmt(fr['ci_high'])}]" if n > 1 else "")
-            um_s = f"{_fmt(um['mean'])}" + (f" [{_fmt(um['ci_low'])}, {_fmt(um['ci_high'])}]" if n > 1 else "")
-            lines.append(f"  {reg:<10} {fr_s:>24} {um_s:>30}")
-    return "\n".join(lines)
+def fmt_cell(st, unit="", signed=False) -> str:
+    """``estimate [low, high]`` of a summary; censored times as a median with the number censored."""
+    if not st:
+        return "-"
+    f = (lambda v: ("+" if v is not None and v > 0 else "") + fmt_value(v, unit)) if signed else \
+        (lambda v: fmt_value(v, unit))
+    if st.get("kind") == "censored" and "n_censored" in st:
+        k, n = st.get("n_censored", 0), st.get("n", 0)
+        if st.get("estimate") is None:
+            at = st.get("censored_at")
+            return f"> {fmt_value(at, unit)} ({k} of {n} censored)" if at is not None else "-"
+        lo, hi = st.get("ci_low"), st.get("ci_high")
+        if lo is not None and hi is not None and f(lo) == f(hi) == f(st["estimate"]):
+            s = f(st["estimate"])
+        else:
+            s = f"{f(st['estimate'])} [{f(lo)}, {'>' + fmt_value(st.get('censored_at'), unit) if hi is None else f(hi)}]"
+        return s + (f" ({k} of {n} censored)" if k else "")
+    if st.get("kind") == "censored" and st.get("estimate") is None and st.get("n_censored_pairs"):
+        return f"- ({st['n_censored_pairs']} of {st.get('n', 0)} pairs censored)"
+    m = st.get("estimate", st.get("mean"))
+    if m is None:
+        return "-"
+    lo, hi = st.get("ci_low"), st.get("ci_high")
+    if lo is None or hi is None or f(lo) == f(m) == f(hi):   # one value, or no spread at this precision
+        return f(m)
+    return f"{f(m)} [{f(lo)}, {f(hi)}]"
+
+
+def headline_rows(res, scenario) -> list:
+    """``[region, cell per headline metric...]`` for one scenario of an :class:`ExperimentResults`.
+
+    Times to recover are shown only where the scenario has a disruption or control.
+    """
+    sc = res.summary()[scenario]
+    rows = []
+    for r, d in sc["regions"].items():
+        rows.append([r] + [fmt_cell(d.get(m.name), m.unit) for m in cat.headline()])
+    return rows
+
+
+def headline_header() -> list:
+    return ["region"] + [m.label for m in cat.headline()]
+
+
+def format_run_header(res) -> str:
+    """Model, scenarios, horizon, seed and replications of a stored experiment, in two lines."""
+    man = res.manifest
+    reps = {s: len(res.replications(s)) for s in res.scenarios}
+    names = ", ".join(res.scenarios)
+    n = min(reps.values()) if reps else 0
+    return (f"model {man.get('model', '?')} ({man.get('model_path', '?')}); scenario{'s' if len(reps) > 1 else ''} "
+            f"{names}\nhorizon {fmt_value(man.get('horizon_days'), 'days')} days from {man.get('start', '?')}; "
+            f"seed {man.get('entropy', '?')}; {n} replication{'s' if n != 1 else ''}"
+            f"{' per scenario' if len(reps) > 1 else ''}; 95% intervals")
+
+
+def _table(header, rows) -> str:
+    w = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
+    line = lambda r: "  ".join(str(x).ljust(w[0]) if i == 0 else str(x).rjust(w[i]) for i, x in enumerate(r))  # noqa: E731
+    return "\n".join([line(header)] + [line(r) for r in rows])
+
+
+def format_headline(res) -> str:
+    """Per scenario, the headline table (a region per row)."""
+    out = []
+    for s in res.scenarios:
+        out.append(f"\n{s}")
+        out.append(_table(headline_header(), headline_rows(res, s)))
+    out.append("")
+    out += [f"  {m.label}: {m.meaning}" for m in cat.headline()]
+    out.append("  (every metric, its estimator and its interval: docs/metrics.md)")
+    return "\n".join(out)
+
+
+def format_differences(res, metric="delivered_share") -> str:
+    """Paired differences scenario - baseline of one region metric, a region per row."""
+    others = [s for s in res.scenarios if s != res.baseline]
+    if not others:
+        return ""
+    m = cat.get(metric)
+    diffs = res.differences()
+    rows = []
+    for r in res.regions():
+        rows.append([r] + [fmt_cell(diffs.get(s, {}).get(f"{metric}[{r}]"), m.unit, signed=True) for s in others])
+    head = (f"\npaired differences in {m.label} ({m.unit}), scenario - {res.baseline}, same random numbers; "
+            f"intervals Bonferroni-adjusted over {len(others)} comparison{'s' if len(others) > 1 else ''}")
+    return head + "\n" + _table(["region"] + others, rows)

@@ -1,15 +1,15 @@
-"""Figures of a stored experiment, drawn from the store alone (no simulation).
+"""Figures of a stored experiment, drawn from the store and the model alone (no simulation).
 
-Every function takes an :class:`~supplysim.experiment.experiment.ExperimentResults`
-and an output path, writes one PNG (or any format matplotlib knows from the
-suffix) and returns the path. matplotlib is imported inside the functions with
-the Agg backend, so importing this module never needs it.
+Every function takes an :class:`~supplysim.experiment.experiment.ExperimentResults` and an output
+path, writes the figure (format from the suffix; the report writes PNG and SVG) and returns the
+path. Figures are drawn at the size the report shows them: :data:`WIDTH_IN` inches at :data:`DPI`
+is the report's column width, and small multiples get at least :data:`PANEL_H_IN` (400 px) of
+height per panel. matplotlib is imported inside the functions with the Agg backend.
 
 Examples
 --------
->>> from supplysim.experiment.experiment import ExperimentResults     # doctest: +SKIP
->>> res = ExperimentResults("runs/my-experiment")                      # doctest: +SKIP
->>> fan_charts(res, "runs/my-experiment/figures/fan.png")               # doctest: +SKIP
+>>> round(WIDTH_IN * DPI), round(PANEL_H_IN * DPI) >= 400
+(1100, True)
 """
 from __future__ import annotations
 
@@ -19,23 +19,15 @@ from pathlib import Path
 
 import numpy as np
 
-from ..experiment.files import contained, write_tree
+from .. import catalogue as cat
 
-__all__ = ["fan_charts", "kpi_bars", "forest_plot", "origin_stacks", "network_figure", "tts_ttr",
-           "scenario_names", "scenario_colors", "regions", "load_scenario_model", "disrupted_elements",
-           "DAYS_PER_MONTH", "DPI"]
+__all__ = ["headline_impact", "monthly_supply", "forest_plot", "origin_stacks", "network_figure", "survive_recover",
+           "scenario_names", "scenario_colors", "load_scenario_model", "disrupted_elements", "DPI", "WIDTH_IN",
+           "PANEL_H_IN"]
 
 DPI = 110
-DAYS_PER_MONTH = 30.4
-
-_FAMILIES = [  # (metric prefix, panel title, x-axis label)
-    ("fill_rate", "Fill rate", "difference in fill rate (fraction of demand)"),
-    ("nadir_fill_rate", "Nadir monthly fill rate", "difference in nadir fill rate (fraction)"),
-    ("unmet_demand_t", "Unmet demand", "difference in unmet demand (t)"),
-    ("tts_days", "Time to survive", "difference in time to survive (days)"),
-    ("triangle_days", "Resilience triangle", "difference in lost-fill area (days)"),
-    ("recovery_months", "Recovery time (scenario, not a difference)", "months to recover"),
-]
+WIDTH_IN = 10.0          # 1,100 px: the report's column
+PANEL_H_IN = 3.7         # 407 px per small-multiple panel
 
 
 # -- helpers ---------------------------------------------------------------------------------------
@@ -47,9 +39,13 @@ def _plt():
 
 
 def _save(fig, out_path):
+    """Save at the report's resolution, keeping the size the figure was laid out for; a PNG also
+    gets an SVG beside it."""
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out_path, dpi=DPI, bbox_inches="tight")
+    fig.savefig(out_path, dpi=DPI)
+    if out_path.suffix.lower() == ".png":
+        fig.savefig(out_path.with_suffix(".svg"))
     import matplotlib.pyplot as plt
     plt.close(fig)
     return out_path
@@ -94,260 +90,289 @@ def scenario_colors(res) -> dict:
     return out
 
 
-def regions(res) -> list:
-    """Demand regions of the experiment, sorted."""
-    regs = set()
-    for v in res.summary().values():
-        regs.update(v.get("regions", {}))
-    return sorted(regs)
+def _short(text, n=26):
+    """A tick label that leaves the panel room: long names cut with an ellipsis (legends keep them whole)."""
+    text = str(text)
+    return text if len(text) <= n else text[: n - 1] + "\u2026"
 
 
-def _series(res, metrics=("supply_t", "fill_rate", "demand_t")) -> dict:
-    """``{(scenario, metric, key): (dates, mean, p05, p50, p95)}`` for the metrics named."""
+def _grid(n, ncols=2):
+    ncols = max(1, min(ncols, n))
+    return int(math.ceil(n / ncols)), ncols
+
+
+def _legend_below(fig, handles, labels, ncol=4):
+    if handles:
+        fig.legend(handles, labels, loc="lower center", ncol=min(len(handles), ncol), frameon=False,
+                   bbox_to_anchor=(0.5, 0.0))
+
+
+# -- the headline figure -----------------------------------------------------------------------------
+def headline_impact(res, out_path):
+    """Which region is hurt and how much: demand lost (% of demand) per region, one marker per scenario
+    with its 95% interval, beside the months short. Regions are sorted by the largest loss."""
+    plt = _plt()
+    summ = res.summary()
+    names, colors = scenario_names(res), scenario_colors(res)
+    regs = res.regions()
+
+    def est(s, r, m):
+        return _num((summ[s]["regions"].get(r, {}).get(m) or {}).get("estimate"))
+    worst = {r: max([est(s, r, "demand_lost_pct") for s in res.scenarios if not math.isnan(est(s, r, "demand_lost_pct"))]
+                    or [0.0]) for r in regs}
+    regs = sorted(regs, key=lambda r: worst[r])
+    h = max(PANEL_H_IN, 0.45 * len(regs) * max(1, len(res.scenarios)) * 0.45 + 1.6)
+    fig, axes = plt.subplots(1, 2, figsize=(WIDTH_IN, h), gridspec_kw={"width_ratios": [3, 2]}, sharey=True,
+                             layout="constrained")
+    n = len(res.scenarios)
+    off = (np.arange(n) - (n - 1) / 2) * (0.7 / max(n, 1))
+    for ax, metric, title in ((axes[0], "demand_lost_pct", "Demand lost (% of the region's demand)"),
+                              (axes[1], "months_short", "Months short (deliveries < 90% of demand)")):
+        for i, s in enumerate(res.scenarios):
+            for y, r in enumerate(regs):
+                st = summ[s]["regions"].get(r, {}).get(metric) or {}
+                m = _num(st.get("estimate"))
+                if math.isnan(m):
+                    continue
+                lo, hi = _num(st.get("ci_low")), _num(st.get("ci_high"))
+                err = None if math.isnan(lo) else [[max(m - lo, 0)], [max(hi - m, 0)]]
+                ax.errorbar([m], [y + off[i]], xerr=err, fmt="o", color=colors[s], ms=6, capsize=3, lw=1.4,
+                            label=_short(names[s], 48) if y == 0 else None)
+        ax.set_title(title, fontsize=10, loc="left")
+        hi = ax.get_xlim()[1]
+        ax.set_xlim(-0.02 * hi, hi)   # markers at 0 stay whole
+        ax.grid(axis="x", alpha=0.3)
+        for y in range(len(regs) - 1):
+            ax.axhline(y + 0.5, color="0.9", lw=0.8)
+    axes[0].set_yticks(range(len(regs)), regs)
+    axes[0].set_ylim(-0.6, len(regs) - 0.4)
+    axes[0].set_xlabel("% of demand not delivered by the end of the horizon")
+    axes[1].set_xlabel("months")
+    hd, lb = axes[0].get_legend_handles_labels()
+    fig.legend(hd, lb, loc="outside lower center", ncol=min(len(hd), 4), frameon=False)
+    return _save(fig, out_path)
+
+
+# -- monthly deliveries ----------------------------------------------------------------------------
+def _series(res, names=("delivered_t", "demand_t", "backlog_t")) -> dict:
+    """``{(scenario, series, key): (dates, mean, p05, p50, p95)}`` for the series named."""
     out = {}
     for s, name, key, months, mean, p05, p50, p95 in res.timeseries():
-        if name in metrics and months:
-            dates = np.array([np.datetime64(f"{m}-01") for m in months]).astype("datetime64[D]").astype(object)
+        if name in names and months:
+            dates = np.array([np.datetime64(f"{m}-15") for m in months]).astype("datetime64[D]").astype(object)
             out[(s, name, str(key))] = (dates, np.asarray(mean), np.asarray(p05), np.asarray(p50), np.asarray(p95))
     return out
 
 
-# -- fan charts ------------------------------------------------------------------------------------
-def fan_charts(res, out_path, metrics=("supply_t", "fill_rate")):
-    """Median and 90% band (P5-P95 over replications) per region over time, scenarios overlaid.
-
-    One row per metric (magnets delivered to demand in t/month; monthly fill
-    rate), one column per region. The baseline's median demand is drawn dashed
-    on the supply panels.
-    """
+def monthly_supply(res, out_path):
+    """Per region (small multiples, 2 columns): magnets delivered per month, median over replications
+    and 90% band (P5-P95), scenarios overlaid; the baseline's median demand dashed."""
     plt = _plt()
-    ser = _series(res, tuple(metrics) + ("demand_t",))
-    regs = regions(res) or sorted({k for (_, m, k) in ser if m in metrics})
+    ser = _series(res)
+    regs = res.regions()
     names, colors = scenario_names(res), scenario_colors(res)
-    nr, nc = len(metrics), max(1, len(regs))
-    fig, axes = plt.subplots(nr, nc, figsize=(4.6 * nc + 0.6, 3.3 * nr), squeeze=False, sharex=True)
-    ylabels = {"supply_t": "magnets delivered (t/month)", "fill_rate": "monthly fill rate",
-               "backlog_t": "backlog (t)", "demand_t": "demand (t/month)"}
-    titles = {"supply_t": "Magnet supply", "fill_rate": "Fill rate", "backlog_t": "Backlog", "demand_t": "Demand"}
-    for i, metric in enumerate(metrics):
-        for j, reg in enumerate(regs or [None]):
-            ax = axes[i][j]
-            drawn = False
-            for s in res.scenarios:
-                d = ser.get((s, metric, reg))
-                if d is None:
-                    continue
-                dates, _, p05, p50, p95 = d
-                ax.fill_between(dates, p05, p95, color=colors[s], alpha=0.15 if s != res.baseline else 0.1,
-                                linewidth=0, step=None)
-                ax.plot(dates, p50, color=colors[s], lw=1.6, label=names[s])
-                drawn = True
-            if metric == "supply_t":
-                d = ser.get((res.baseline, "demand_t", reg))
-                if d is not None:
-                    ax.plot(d[0], d[3], color="0.35", lw=1.0, ls="--", label="demand (baseline median)")
-            if not drawn:
-                _no_data(ax)
-            ax.set_title(f"{titles.get(metric, metric)}: {reg}")
-            ax.set_ylabel(ylabels.get(metric, metric))
-            if metric == "fill_rate":
-                ax.set_ylim(-0.03, 1.05)
-            elif drawn:
-                ax.set_ylim(bottom=0)
-            ax.grid(alpha=0.3)
-            if i == nr - 1:
-                ax.set_xlabel("month")
-                for lab in ax.get_xticklabels():
-                    lab.set_rotation(30)
-                    lab.set_ha("right")
-    h, lab = axes[0][0].get_legend_handles_labels()
-    if h:
-        fig.legend(h, lab, loc="upper center", ncol=min(len(h), 5), frameon=False, bbox_to_anchor=(0.5, 0.0))
-    fig.suptitle("Median (line) and 90% band (P5-P95 over replications)", fontsize=11)
-    fig.tight_layout()
-    return _save(fig, out_path)
-
-
-# -- KPI bars --------------------------------------------------------------------------------------
-def kpi_bars(res, out_path, kpis=("fill_rate", "unmet_demand_t")):
-    """Mean with 95% interval of fill rate and unmet demand per region (groups) and scenario (bars)."""
-    plt = _plt()
-    summ = res.summary()
-    regs = regions(res)
-    names, colors = scenario_names(res), scenario_colors(res)
-    labels = {"fill_rate": ("Fill rate over the horizon", "fill rate (fraction of demand)"),
-              "unmet_demand_t": ("Unmet demand over the horizon", "unmet demand (t)"),
-              "tts_days": ("Time to survive", "days"), "triangle_days": ("Resilience triangle", "days")}
-    panel_w = min(12.0, max(5.0, 2.5 + 0.45 * max(1, len(regs)) * len(res.scenarios)))
-    fig, axes = plt.subplots(1, len(kpis), figsize=(panel_w * len(kpis), 4.2), squeeze=False)
-    n = max(1, len(res.scenarios))
-    width = 0.8 / n
-    for a, kpi in enumerate(kpis):
-        ax = axes[0][a]
-        x = np.arange(len(regs))
-        any_bar = False
-        for i, s in enumerate(res.scenarios):
-            means, lo, hi = [], [], []
-            for r in regs:
-                st = summ.get(s, {}).get("regions", {}).get(r, {}).get(kpi, {})
-                m = _num(st.get("mean"))
-                means.append(m)
-                lo.append(m - _num(st.get("ci_low")) if st.get("ci_low") is not None else 0.0)
-                hi.append(_num(st.get("ci_high")) - m if st.get("ci_high") is not None else 0.0)
-            means = np.array(means)
-            yerr = np.nan_to_num(np.array([lo, hi]), nan=0.0).clip(min=0)
-            if np.isfinite(means).any():
-                any_bar = True
-            ax.bar(x - 0.4 + width * (i + 0.5), np.nan_to_num(means), width, color=colors[s],
-                   alpha=0.85 if s != res.baseline else 0.55, label=names[s], yerr=yerr, capsize=3,
-                   error_kw={"lw": 1, "ecolor": "0.2"})
-        ax.set_xticks(x)
-        ax.set_xticklabels(regs)
-        ax.set_xlabel("region")
-        t, yl = labels.get(kpi, (kpi, kpi))
-        ax.set_title(f"{t} (mean, 95% interval)")
-        ax.set_ylabel(yl)
-        if kpi == "fill_rate":
-            ax.set_ylim(0, 1.08)
-        ax.grid(axis="y", alpha=0.3)
-        if not any_bar:
+    nr, nc = _grid(max(1, len(regs)))
+    fig, axes = plt.subplots(nr, nc, figsize=(WIDTH_IN, PANEL_H_IN * nr + 0.5), squeeze=False, sharex=True,
+                             layout="constrained")
+    for k, reg in enumerate(regs or [None]):
+        ax = axes[k // nc][k % nc]
+        drawn = False
+        for s in res.scenarios:
+            d = ser.get((s, "delivered_t", reg))
+            if d is None:
+                continue
+            dates, _, p05, p50, p95 = d
+            ax.fill_between(dates, p05, p95, color=colors[s], alpha=0.15, linewidth=0)
+            ax.plot(dates, p50, color=colors[s], lw=1.5, label=_short(names[s], 48))
+            drawn = True
+        d = ser.get((res.baseline, "demand_t", reg))
+        if d is not None:
+            ax.plot(d[0], d[3], color="0.35", lw=1.0, ls="--", label="demand (baseline median)")
+        if not drawn:
             _no_data(ax)
-    h, lab = axes[0][0].get_legend_handles_labels()
-    if h:
-        fig.legend(h, lab, loc="upper center", ncol=min(len(h), 5), frameon=False, bbox_to_anchor=(0.5, 0.0))
-    fig.tight_layout()
+        ax.set_title(f"{reg}: delivered per month", fontsize=10, loc="left")
+        ax.set_ylabel("t/month")
+        ax.set_ylim(bottom=0)
+        ax.grid(alpha=0.3)
+    for k in range(len(regs or [None]), nr * nc):
+        axes[k // nc][k % nc].set_visible(False)
+    hd, lb = axes[0][0].get_legend_handles_labels()
+    fig.legend(hd, lb, loc="outside lower center", ncol=min(len(hd), 4), frameon=False)
     return _save(fig, out_path)
 
 
 # -- forest plot -----------------------------------------------------------------------------------
-def _family(metric):
-    name = metric.split("[", 1)[0]
-    for i, (p, _, _) in enumerate(_FAMILIES):
-        if name == p:
-            return i
-    return None
+_FOREST = ("delivered_share", "demand_lost_t", "months_short", "peak_backlog_t")
 
 
-def forest_plot(res, out_path, include_sectors=False):
-    """Paired differences scenario - baseline with (Bonferroni-adjusted) intervals, a line at 0.
-
-    One panel per kind of metric (units differ); rows are ``scenario: metric``.
-    Recovery time has no baseline counterpart and is shown as the scenario's
-    own mean with its 95% interval.
-    """
+def forest_plot(res, out_path, metrics=_FOREST):
+    """Paired differences scenario - baseline per region, one panel per metric (units differ), with
+    Bonferroni-adjusted intervals and a line at no difference."""
     plt = _plt()
     diffs = res.differences()
     names, colors = scenario_names(res), scenario_colors(res)
-    rows = {i: [] for i in range(len(_FAMILIES))}
-    for s, d in diffs.items():
-        for k, st in d.items():
-            fam = _family(k)
-            if fam is None or ("/" in k and not include_sectors):
-                continue
-            m = _num(st.get("mean"))
-            if math.isnan(m):
-                continue
-            lo, hi = _num(st.get("ci_low")), _num(st.get("ci_high"))
-            rows[fam].append((s, k, m, lo, hi))
-    fams = [i for i in rows if rows[i]]
-    if not fams:
-        fig, ax = plt.subplots(figsize=(6, 2.5))
+    others = [s for s in res.scenarios if s != res.baseline]
+    regs = res.regions()
+    if not others or not diffs:
+        fig, ax = plt.subplots(figsize=(WIDTH_IN, 2.5), layout="constrained")
         _no_data(ax, "no paired differences (a single scenario, or fewer than 2 common replications)")
-        ax.set_title("Paired differences against the baseline")
         return _save(fig, out_path)
-    heights = [max(1.2, 0.32 * len(rows[i]) + 0.9) for i in fams]
-    fig, axes = plt.subplots(len(fams), 1, figsize=(8.5, sum(heights) + 0.6), squeeze=False,
-                             gridspec_kw={"height_ratios": heights})
-    for ax, fam in zip(axes[:, 0], fams):
-        rr = rows[fam]
-        y = np.arange(len(rr))[::-1]
-        for yi, (s, k, m, lo, hi) in zip(y, rr):
-            err = None
-            if not (math.isnan(lo) or math.isnan(hi)):
-                err = [[max(m - lo, 0)], [max(hi - m, 0)]]
-            ax.errorbar([m], [yi], xerr=err, fmt="o", color=colors[s], ms=5, capsize=3, lw=1.3)
-        ax.set_yticks(y)
-        ax.set_yticklabels([f"{names[r[0]]}: {r[1]}" for r in rr], fontsize=8)
-        if _FAMILIES[fam][0] != "recovery_months":
-            ax.axvline(0, color="0.3", lw=1, ls="--")
-        ax.set_title(_FAMILIES[fam][1], fontsize=10, loc="left")
-        ax.set_xlabel(_FAMILIES[fam][2])
+    nr, nc = _grid(len(metrics))
+    h = max(PANEL_H_IN, 0.28 * len(regs) * len(others) + 1.3)
+    fig, axes = plt.subplots(nr, nc, figsize=(WIDTH_IN, h * nr + 0.5), squeeze=False, sharey=True,
+                             layout="constrained")
+    n = len(others)
+    off = (np.arange(n) - (n - 1) / 2) * (0.7 / n)
+    for k, metric in enumerate(metrics):
+        ax = axes[k // nc][k % nc]
+        m = cat.get(metric)
+        for i, s in enumerate(others):
+            for y, r in enumerate(regs):
+                st = diffs.get(s, {}).get(f"{metric}[{r}]") or {}
+                v = _num(st.get("estimate"))
+                if math.isnan(v):
+                    continue
+                lo, hi = _num(st.get("ci_low")), _num(st.get("ci_high"))
+                err = None if math.isnan(lo) else [[max(v - lo, 0)], [max(hi - v, 0)]]
+                ax.errorbar([v], [y + off[i]], xerr=err, fmt="o", color=colors[s], ms=5, capsize=3, lw=1.2,
+                            label=_short(names[s], 48) if y == 0 and k == 0 else None)
+        ax.axvline(0, color="0.3", lw=1, ls="--")
+        ax.set_title(f"{m.label} ({m.unit}): scenario - baseline", fontsize=10, loc="left")
         ax.grid(axis="x", alpha=0.3)
-        ax.set_ylim(-0.7, len(rr) - 0.3)
-    fig.suptitle(f"Paired differences against {names.get(res.baseline, res.baseline)} "
-                 "(scenario - baseline, Bonferroni-adjusted intervals)", fontsize=11)
-    fig.tight_layout()
+        ax.set_yticks(range(len(regs)), regs)
+        ax.set_ylim(-0.6, len(regs) - 0.4)
+    for k in range(len(metrics), nr * nc):
+        axes[k // nc][k % nc].set_visible(False)
+    hd, lb = axes[0][0].get_legend_handles_labels()
+    fig.legend(hd, lb, loc="outside lower center", ncol=min(len(hd), 4), frameon=False)
     return _save(fig, out_path)
 
 
 # -- supply by origin ------------------------------------------------------------------------------
-def _delivered(ms, reg):
-    d = ms.get(f"demand_t[{reg}]")
-    u = ms.get(f"unmet_demand_t[{reg}]")
-    if d is None or u is None:
-        return float("nan")
-    v = d - u
-    v = v[np.isfinite(v)]
-    return float(v.mean()) if v.size else float("nan")
-
-
 def origin_stacks(res, out_path, stage="separation", top=8):
-    """Delivered magnets per region split by origin country of ``stage`` (one stacked bar per scenario).
+    """Magnets delivered per region split by the country where their rare earths passed ``stage``
+    (one stacked bar per scenario; small multiples, 2 columns).
 
-    Tonnes are the mean delivered tonnes (demand - unmet) times the mean share of
-    the region's delivered rare earth that passed through ``stage`` in each
-    country (``origin_<stage>[REGION:COUNTRY]``). The ``top`` countries keep a
-    colour; the rest are summed as "other".
+    Tonnes are the mean delivered tonnes (``delivered_t``, late deliveries included) times the mean
+    share of the region's delivered rare earth that passed the stage in each country
+    (``origin_share[REGION:stage:COUNTRY]``). The ``top`` countries keep a colour; the rest are "other".
     """
     plt = _plt()
-    regs = regions(res)
+    regs = res.regions()
     names = scenario_names(res)
-    data = {}          # (scenario, region) -> {country: tonnes}
-    totals = {}
-    prefix = f"origin_{stage}["
+    data, totals = {}, {}
     for s in res.scenarios:
         ms = res.metrics(s)
         for r in regs:
-            tot = _delivered(ms, r)
-            sh = {}
-            for k, v in ms.items():
-                if k.startswith(prefix) and k[len(prefix):-1].split(":", 1)[0] == r:
-                    c = k[len(prefix):-1].split(":", 1)[1]
-                    sh[c] = float(np.nanmean(np.where(np.isfinite(v), v, 0.0))) if v.size else 0.0
+            tot = ms.get(f"delivered_t[{r}]")
+            tot = float(np.nanmean(tot)) if tot is not None and np.isfinite(tot).any() else float("nan")
+            pre = f"origin_share[{r}:{stage}:"
+            sh = {k[len(pre):-1]: float(np.nanmean(np.where(np.isfinite(v), v, 0.0)))
+                  for k, v in ms.items() if k.startswith(pre) and v.size}
             data[(s, r)] = {c: x * tot for c, x in sh.items() if math.isfinite(tot)}
             for c, t in data[(s, r)].items():
                 totals[c] = totals.get(c, 0.0) + t
     countries = sorted(totals, key=lambda c: -totals[c])
-    keep = countries[:top]
-    other = countries[top:]
-    cmap = plt.get_cmap("tab20" if len(keep) > 10 else "tab10")
+    keep, other = countries[:top], countries[top:]
+    cmap = plt.get_cmap("tab10")
     ccol = {c: cmap(i % cmap.N) for i, c in enumerate(keep)}
     ccol["other"] = "0.7"
-    nc = max(1, len(regs))
-    fig, axes = plt.subplots(1, nc, figsize=(max(3.2, 1.0 * len(res.scenarios) + 1.8) * nc + 1.5, 4.4),
-                             squeeze=False)
-    for j, r in enumerate(regs or [None]):
-        ax = axes[0][j]
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
+    nr, nc = _grid(max(1, len(regs)))
+    fig, axes = plt.subplots(nr, nc, figsize=(WIDTH_IN, PANEL_H_IN * nr + 0.6), squeeze=False, layout="constrained")
+    for k, r in enumerate(regs or [None]):
+        ax = axes[k // nc][k % nc]
         if r is None or not countries:
-            _no_data(ax, f"no origin_{stage} shares stored")
+            _no_data(ax, f"no origin shares for {stage} stored")
             continue
-        x = np.arange(len(res.scenarios))
-        bottom = np.zeros(len(res.scenarios))
+        y = np.arange(len(res.scenarios))[::-1]
+        left = np.zeros(len(res.scenarios))
         for c in keep + (["other"] if other else []):
             vals = np.array([sum(data.get((s, r), {}).get(cc, 0.0) for cc in (other if c == "other" else [c]))
                              for s in res.scenarios])
-            ax.bar(x, vals, 0.65, bottom=bottom, color=ccol[c], label=c, edgecolor="white", lw=0.5)
-            bottom += vals
-        ax.set_xticks(x)
-        ax.set_xticklabels([names[s] for s in res.scenarios], rotation=25, ha="right")
-        ax.set_title(f"{r}: delivered magnets by {stage} origin")
-        ax.set_ylabel("magnets delivered over the horizon (t)")
-        ax.grid(axis="y", alpha=0.3)
-    h, lab = axes[0][0].get_legend_handles_labels()
-    if h:
-        fig.legend(h, lab, loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False,
+            ax.barh(y, vals, 0.6, left=left, color=ccol[c], label=c, edgecolor="white", lw=0.5)
+            left += vals
+        ax.set_yticks(y, [_short(names[s]) for s in res.scenarios], fontsize=8)
+        ax.set_title(f"{r}: delivered, by {stage} country", fontsize=10, loc="left")
+        ax.set_xlabel("magnets delivered over the horizon (kt)")
+        ax.xaxis.set_major_locator(MaxNLocator(5))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v / 1000:,.0f}" if v >= 1000 or v == 0
+                                                   else f"{v / 1000:.2g}"))
+        ax.grid(axis="x", alpha=0.3)
+    for k in range(len(regs or [None]), nr * nc):
+        axes[k // nc][k % nc].set_visible(False)
+    hd, lb = axes[0][0].get_legend_handles_labels()
+    if hd:
+        fig.legend(hd, lb, loc="outside lower center", ncol=min(len(hd), 9), frameon=False,
                    title=f"{stage} country")
-    fig.tight_layout()
+    return _save(fig, out_path)
+
+
+# -- time to survive and to recover ----------------------------------------------------------------
+def survive_recover(res, out_path):
+    """Time to survive and time to recover per region and scenario (Kaplan-Meier median, 95% interval).
+
+    A median that the replications do not reach before the horizon (most of them censored) is not
+    drawn as a value: a hollow marker at the censoring time with an arrow says "beyond", and the
+    number censored is written beside it.
+    """
+    plt = _plt()
+    summ = res.summary()
+    names, colors = scenario_names(res), scenario_colors(res)
+    others = [s for s in res.scenarios if s != res.baseline] or list(res.scenarios)
+    regs = res.regions()
+    fig, axes = plt.subplots(1, 2, figsize=(WIDTH_IN, max(PANEL_H_IN, 0.3 * len(regs) * len(others) + 1.5)),
+                             sharey=True, layout="constrained")
+    n = len(others)
+    off = (np.arange(n) - (n - 1) / 2) * (0.7 / n)
+    any_drawn = False
+    ends = [_num((summ[s]["regions"].get(r, {}).get(m) or {}).get(k)) for s in others for r in regs
+            for m in ("time_to_survive_days", "time_to_recover_days") for k in ("censored_at", "ci_high", "estimate")]
+    xmax = max([e for e in ends if not math.isnan(e)] or [1.0])
+    for ax, metric, title in ((axes[0], "time_to_survive_days", "Time to survive: first unmet demand"),
+                              (axes[1], "time_to_recover_days", "Time to recover: end of the last short month")):
+        for i, s in enumerate(others):
+            for y, r in enumerate(regs):
+                st = summ[s]["regions"].get(r, {}).get(metric)
+                if not st or not st.get("n"):
+                    continue
+                yy = y + off[i]
+                k, nn = st.get("n_censored", 0), st.get("n", 0)
+                m = _num(st.get("estimate"))
+                if math.isnan(m):
+                    at = _num(st.get("censored_at"))
+                    if math.isnan(at):
+                        continue
+                    ax.scatter([at], [yy], marker="o", facecolor="white", edgecolor=colors[s], s=40, zorder=3)
+                    ax.annotate("", xy=(at * 1.06 + 5, yy), xytext=(at, yy),
+                                arrowprops=dict(arrowstyle="->", color=colors[s], lw=1.2))
+                    ax.text(at * 1.08 + 8, yy, f"beyond ({k}/{nn} censored)", va="center", fontsize=7,
+                            color=colors[s])
+                else:
+                    lo, hi = _num(st.get("ci_low")), _num(st.get("ci_high"))
+                    hi_open = math.isnan(hi)
+                    hi = _num(st.get("censored_at")) if hi_open else hi
+                    if not math.isnan(lo) and not math.isnan(hi):
+                        ax.plot([lo, hi], [yy, yy], color=colors[s], lw=1.4)
+                    ax.scatter([m], [yy], marker="o", color=colors[s], s=36, zorder=3)
+                    if k:
+                        ax.text(max(m, hi if not math.isnan(hi) else m) + 8, yy, f"{k}/{nn} censored", va="center",
+                                fontsize=7, color=colors[s])
+                any_drawn = True
+        ax.set_title(title, fontsize=10, loc="left")
+        ax.set_xlabel("days from the start of the first disruption or control")
+        ax.set_xlim(-0.02 * xmax, xmax * 1.4)   # room for the "beyond" notes
+        ax.grid(axis="x", alpha=0.3)
+    axes[0].set_yticks(range(len(regs)), regs)
+    axes[0].set_ylim(-0.6, len(regs) - 0.4)
+    if not any_drawn:
+        for ax in axes:
+            _no_data(ax, "undefined: no scenario has a disruption or control")
+    from matplotlib.lines import Line2D
+    hd = [Line2D([], [], marker="o", ls="", color=colors[s], label=_short(names[s], 48)) for s in others]
+    hd.append(Line2D([], [], marker="o", ls="", markerfacecolor="white", markeredgecolor="0.3",
+                     label="median beyond the horizon (censored)"))
+    fig.legend(handles=hd, loc="outside lower center", ncol=min(len(hd), 4), frameon=False)
     return _save(fig, out_path)
 
 
@@ -355,9 +380,11 @@ def origin_stacks(res, out_path, stage="separation", top=8):
 def load_scenario_model(res, scenario):
     """The model of ``scenario`` as recorded in the manifest, or None if it cannot be loaded.
 
-    Tries the recorded path first; if that fails (another working directory, moved
-    files), rebuilds the model from the file texts stored in the manifest.
+    Tries the recorded path first; if that fails (another working directory, moved files), rebuilds
+    the model from the file texts stored in the manifest in a temporary folder that is removed after.
     """
+    import shutil
+
     from ..model import load_model
     path = res.manifest.get("model_path")
     if not path:
@@ -370,16 +397,19 @@ def load_scenario_model(res, scenario):
     files = res.manifest.get("model_files") or {}
     if not isinstance(files, dict) or not files:
         return None
-    # the stored texts go into a temporary folder that is removed afterwards; a stored name with
-    # '..' or a drive is skipped (files.contained), so nothing is written outside that folder
-    with tempfile.TemporaryDirectory(prefix="supplysim-model-") as tmp:
-        try:
-            write_tree({str(n).lstrip("/"): t for n, t in files.items()}, tmp)
-            if sc is not None and sc.endswith(".toml"):
-                sc = str(contained(tmp, sc.lstrip("/")))
-            return load_model(str(contained(tmp, str(path).lstrip("/"))), scenario=sc)
-        except Exception:
-            return None
+    tmp = Path(tempfile.mkdtemp(prefix="supplysim-model-"))
+    try:
+        for name, text in files.items():
+            p = tmp / str(name).lstrip("/")
+            p.parent.mkdir(parents=True, exist_ok=True)
+            p.write_text(text)
+        if sc is not None and sc.endswith(".toml"):
+            sc = str(tmp / sc.lstrip("/"))
+        return load_model(str(tmp / str(path).lstrip("/")), scenario=sc)
+    except Exception:
+        return None
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def disrupted_elements(model) -> tuple:
@@ -391,39 +421,26 @@ def disrupted_elements(model) -> tuple:
         if getattr(d, "kind", "") != "expansion":
             hit.update(str(t) for t in getattr(d, "targets", ()) or ())
     ctl = set()
-    g = getattr(model, "graph", None)
     for rule in getattr(model, "controls", []) or []:
         issuer = getattr(rule, "issuer", None)
         dest = getattr(rule, "destinations", None)
         excl = set(getattr(rule, "except_destinations", ()) or ())
         for lid, lane in (getattr(model, "lanes", {}) or {}).items():
-            src_c = _country(model, g, lane.src)
-            dst_c = _country(model, g, lane.dst)
-            if src_c != issuer or dst_c == issuer:
-                continue
-            if dest is not None and dst_c not in dest:
-                continue
-            if dst_c in excl:
+            src, dst = model.facilities.get(lane.src), model.facilities.get(lane.dst)
+            src_c, dst_c = getattr(src, "country", None), getattr(dst, "country", None)
+            if src_c != issuer or dst_c == issuer or (dest is not None and dst_c not in dest) or dst_c in excl:
                 continue
             ctl.add(lid)
     return hit, ctl
 
 
-def _country(model, g, node):
-    f = model.facilities.get(node) if hasattr(model, "facilities") else None
-    if f is not None:
-        return f.country
-    if g is not None and node in g:
-        return g.nodes[node].get("country") or g.nodes[node].get("region")
-    return None
-
-
-def network_figure(res, out_path, flows=True):
-    """The network with every facility, lane and sink named by a scenario's disruptions in red and
-    lanes out of an export-control issuer's country in orange; lane width ~ mean baseline trade."""
+def network_figure(res, out_path):
+    """The network of the baseline model, every facility and lane a scenario disrupts or controls in
+    red; arrow widths from the static maximum flow (:mod:`supplysim.analysis`), not a simulation."""
     plt = _plt()
+    from .network import draw_network, static_flows
     base = load_scenario_model(res, res.baseline)
-    disrupted, controlled = set(), set()
+    highlight = set()
     for s in res.scenarios:
         if s == res.baseline:
             continue
@@ -431,144 +448,14 @@ def network_figure(res, out_path, flows=True):
         if m is None:
             continue
         h, c = disrupted_elements(m)
-        disrupted |= h
-        controlled |= c
-        if base is None:
-            base = m
+        highlight |= h | c
+        base = base or m
     if base is None:
-        fig, ax = plt.subplots(figsize=(6, 2.5))
+        fig, ax = plt.subplots(figsize=(WIDTH_IN, 2.5))
         _no_data(ax, "model files not found: network map skipped")
         return _save(fig, out_path)
-    trade = {}
-    if flows:
-        ms = res.metrics(res.baseline)
-        for lid, lane in base.lanes.items():
-            a, b = _country(base, base.graph, lane.src), _country(base, base.graph, lane.dst)
-            v = ms.get(f"trade_t[{a}>{b}:{lane.commodity}]")
-            if v is not None and np.isfinite(v).any():
-                trade[lid] = float(np.nanmean(v))
-    try:  # a richer map, if the project provides one
-        from .network import draw_network
-        try:
-            return Path(draw_network(base, out_path, flows=trade or None,
-                                     highlight=tuple(sorted(disrupted | controlled))))
-        except Exception:
-            pass
-    except ImportError:
-        pass
-    return _own_network(plt, base, out_path, disrupted, controlled, trade, res)
-
-
-def _own_network(plt, model, out_path, disrupted, controlled, trade, res):
-    try:
-        from ..analysis.figures import layered_positions
-        pos = layered_positions(model)
-    except Exception:
-        pos = {n: (float(i % 6), float(i // 6)) for i, n in enumerate(model.graph.nodes)}
-    g = model.graph
-    cols = {p[0] for p in pos.values()} or {0}
-    h = max(4.0, 0.6 * max(sum(1 for p in pos.values() if p[0] == c) for c in cols) + 1.5)
-    fig, ax = plt.subplots(figsize=(12, h))
-    tmax = max(trade.values()) if trade else 0.0
-    for u, v, k, a in g.edges(keys=True, data=True):
-        if u not in pos or v not in pos:
-            continue
-        if k in disrupted:
-            color, lw = "tab:red", 2.8
-        elif k in controlled:
-            color, lw = "tab:orange", 2.4
-        else:
-            color = "0.6"
-            lw = 0.8 + (3.0 * trade.get(k, 0.0) / tmax if tmax > 0 else 0.0)
-        ax.annotate("", xy=pos[v], xytext=pos[u],
-                    arrowprops=dict(arrowstyle="-|>", color=color, lw=lw, shrinkA=9, shrinkB=9,
-                                    connectionstyle="arc3,rad=0.08"))
-    for n, a in g.nodes(data=True):
-        if n not in pos:
-            continue
-        x, y = pos[n]
-        demand = a.get("kind") == "demand" or a.get("stage") in ("buffer", "buyer")
-        on = n in disrupted
-        ax.scatter([x], [y], s=170, marker="s" if demand else "o", zorder=3,
-                   color="tab:red" if on else ("tab:green" if demand else "tab:blue"),
-                   edgecolor="black" if on else "none", lw=1.2)
-        ax.text(x, y - 0.22, f"{n}\n{a.get('country', a.get('region', ''))}", ha="center", va="top", fontsize=7)
-    names = ["mine / source", "cracking", "separation", "metal / alloy", "magnet", "buyers / demand"]
-    ax.set_xticks(range(6))
-    ax.set_xticklabels(names)
-    ax.set_yticks([])
-    ax.set_xlim(-0.6, 5.6)
-    ys = [p[1] for p in pos.values()] or [0.0]
-    ax.set_ylim(min(ys) - 0.9, max(ys) + 0.6)
-    for s in ("top", "right", "left"):
-        ax.spines[s].set_visible(False)
-    from matplotlib.lines import Line2D
-    handles = [Line2D([], [], color="tab:red", lw=2.8, label="disrupted (facility outage, lane closure/delay)"),
-               Line2D([], [], color="tab:orange", lw=2.4, label="lane out of an export-control issuer"),
-               Line2D([], [], color="0.6", lw=2, label="lane (width ~ baseline trade, t)"),
-               Line2D([], [], marker="o", color="tab:blue", ls="", label="facility"),
-               Line2D([], [], marker="s", color="tab:green", ls="", label="stocking point / demand")]
-    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=3, frameon=False, fontsize=8)
-    ax.set_title(f"{model.name}: network, with what the scenarios disrupt or control")
-    fig.tight_layout()
-    return _save(fig, out_path)
-
-
-# -- time to survive vs time to recover ------------------------------------------------------------
-def tts_ttr(res, out_path):
-    """Time to survive (mean ``tts_days``) against time to recover (mean ``recovery_months`` x 30.4
-    days) per region and scenario; the diagonal TTS = TTR. Points below it are exposures (the region
-    runs short before the network recovers). A scenario that never recovers within the horizon is
-    drawn at the horizon as an open triangle (censored)."""
-    plt = _plt()
-    summ = res.summary()
-    diffs = res.differences()
-    names, colors = scenario_names(res), scenario_colors(res)
-    horizon = _num(res.manifest.get("horizon_days"))
-    markers = ["o", "s", "D", "^", "v", "P", "X", "*", "h"]
-    regs = regions(res)
-    fig, ax = plt.subplots(figsize=(6.8, 5.6))
-    pts = []
-    for s in res.scenarios:
-        if s == res.baseline:
-            continue
-        for j, r in enumerate(regs):
-            tts = _num(summ.get(s, {}).get("regions", {}).get(r, {}).get("tts_days", {}).get("mean"))
-            rec = diffs.get(s, {}).get(f"recovery_months[{r}]", {})
-            ttr = _num(rec.get("mean")) * DAYS_PER_MONTH
-            censored = math.isnan(ttr)
-            if censored:
-                if math.isnan(horizon):
-                    continue
-                ttr = horizon
-            if math.isnan(tts):
-                continue
-            pts.append((ttr, tts))
-            ax.scatter([ttr], [tts], marker=markers[j % len(markers)], s=70, zorder=3,
-                       facecolor="none" if censored else colors[s], edgecolor=colors[s], lw=1.6)
-            ax.annotate(f"{r}", (ttr, tts), textcoords="offset points", xytext=(6, 4), fontsize=8)
-    if not pts:
-        _no_data(ax, "no time-to-survive / recovery values (a disruption scenario is needed)")
-        ax.set_title("Time to survive vs time to recover")
-        return _save(fig, out_path)
-    hi = max(max(p) for p in pts) * 1.1 + 1
-    ax.plot([0, hi], [0, hi], color="0.4", ls="--", lw=1)
-    ax.fill_between([0, hi], [0, 0], [0, hi], color="tab:red", alpha=0.06)
-    ax.text(hi * 0.97, hi * 0.05, "exposed: TTS < TTR", ha="right", color="tab:red", fontsize=9)
-    ax.text(hi * 0.03, hi * 0.93, "resilient: TTS > TTR", ha="left", color="tab:green", fontsize=9)
-    ax.set_xlim(0, hi)
-    ax.set_ylim(0, hi)
-    ax.set_xlabel(f"time to recover (days; recovery months x {DAYS_PER_MONTH})")
-    ax.set_ylabel("time to survive (days from disruption start)")
-    ax.set_title("Time to survive vs time to recover (scenario means)")
-    from matplotlib.lines import Line2D
-    handles = [Line2D([], [], marker="o", ls="", color=colors[s], label=names[s])
-               for s in res.scenarios if s != res.baseline]
-    handles += [Line2D([], [], marker=markers[j % len(markers)], ls="", color="0.3", label=f"region {r}")
-                for j, r in enumerate(regs)]
-    handles.append(Line2D([], [], marker="o", ls="", markerfacecolor="none", markeredgecolor="0.3",
-                          label="not recovered by horizon"))
-    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False, fontsize=8)
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    return _save(fig, out_path)
+    flows = static_flows(base)
+    out_path = Path(out_path)
+    if out_path.suffix.lower() == ".png":
+        draw_network(base, out_path.with_suffix(".svg"), flows=flows, highlight=highlight, width_in=WIDTH_IN, dpi=DPI)
+    return Path(draw_network(base, out_path, flows=flows, highlight=highlight, width_in=WIDTH_IN, dpi=DPI))

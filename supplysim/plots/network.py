@@ -1,17 +1,25 @@
 """Network figure: stages as columns, countries as colours, capacity as node size, flows as arrows.
 
+Drawn from the model and the static analysis only: arrow widths are the lane flows of one
+maximum flow of magnet-equivalent supply to all demand (:mod:`supplysim.analysis`), never a
+simulation.
+
 Examples
 --------
->>> from supplysim import load_model                                   # doctest: +SKIP
->>> from supplysim.plots import draw_network, option_facilities        # doctest: +SKIP
->>> full, planned = option_facilities("models/rare_earths")            # doctest: +SKIP
->>> draw_network(full, "network.png", flows=None, highlight=(), faded=planned)  # doctest: +SKIP
+>>> import tempfile
+>>> from supplysim import load_model
+>>> from supplysim.paths import models_dir
+>>> m = load_model(models_dir() / "examples" / "tutorial.toml")
+>>> flows = static_flows(m)
+>>> sorted(flows)[:2], all(v >= 0 for v in flows.values())
+(['alloy-magnet', 'magnet-swarf'], True)
+>>> out = draw_network(m, tempfile.mktemp(suffix=".png"), flows=flows, width_in=6, dpi=60)
 """
 from __future__ import annotations
 
 import math
 
-__all__ = ["draw_network", "option_facilities", "STAGE_COLUMN"]
+__all__ = ["draw_network", "option_facilities", "static_flows", "STAGE_COLUMN"]
 
 #: Column of each stage label (left to right: mine to demand); unknown labels go to column 3.
 STAGE_COLUMN = {"mine": 0, "source": 0, "scrap": 0, "cracking": 1, "concentration": 1, "separation": 2,
@@ -34,6 +42,18 @@ def option_facilities(path, options=None):
     return full, ids
 
 
+def static_flows(model, date=None, element="NdPr") -> dict:
+    """``{lane id: t/yr}`` of one maximum flow of magnet-equivalent supply to every demand sink at
+    ``date`` (default the model's start), from :class:`supplysim.analysis.FlowProblem`.
+
+    A maximum flow need not be unique: widths show one way the network can carry its bound.
+    """
+    from ..analysis import FlowProblem
+    fp = FlowProblem(model, date, element)
+    res = fp.solve(list(model.demand))
+    return {k[1]: float(v) for k, v in res.get("flows", {}).items() if k[0] == "lane"}
+
+
 def _capacity(f):
     """Capacity at the start (t/yr), or the largest scheduled one for plants that start later;
     0 for stocking points."""
@@ -43,7 +63,7 @@ def _capacity(f):
     return c0 if c0 > 0 else float(max(f.capacity.values))
 
 
-def draw_network(model, out_path, flows=None, highlight=(), faded=(), title=None, dpi=130):
+def draw_network(model, out_path, flows=None, highlight=(), faded=(), title=None, dpi=110, width_in=10.0):
     """Draw ``model`` as a layered network and save it to ``out_path``.
 
     Parameters
@@ -54,15 +74,18 @@ def draw_network(model, out_path, flows=None, highlight=(), faded=(), title=None
     out_path : str or Path
         Image file (format from the suffix, e.g. ``.png``, ``.svg``).
     flows : dict, optional
-        Lane id -> tonnes shipped (e.g. ``res.lanes[id]["shipped_t"]``); arrow width grows with
-        the flow, lanes absent from ``flows`` (or with no flow) are drawn thin and faded.
-        Without ``flows`` every lane is drawn at one width.
+        Lane id -> flow (e.g. :func:`static_flows`, t/yr); arrow width grows with the flow, lanes
+        absent from ``flows`` (or with no flow) are drawn thin and faded. Without ``flows`` every
+        lane is drawn at one width.
     highlight : iterable of str
         Facility or lane ids drawn in red (e.g. the targets of a disruption).
     faded : iterable of str
         Facility or lane ids drawn faded (planned, switched on only by an option).
     title : str, optional
         Figure title (default: the model's name and scenario).
+    dpi, width_in : float
+        Resolution and width: the figure is laid out for ``width_in`` inches so its text is
+        readable at the size it is shown.
 
     Returns
     -------
@@ -101,7 +124,7 @@ def draw_network(model, out_path, flows=None, highlight=(), faded=(), title=None
     colour = {c: palette[i % len(palette)] for i, c in enumerate(others)}
     colour["CN"] = (0.95, 0.50, 0.05, 1.0)
 
-    fig, ax = plt.subplots(figsize=(17, max(8.0, 0.42 * n_rows + 2)))
+    fig, ax = plt.subplots(figsize=(width_in, max(6.0, 0.34 * n_rows + 1.5)), layout="constrained")
     fl = flows or {}
     fmax = max([v for v in fl.values() if v and v > 0] or [1.0])
 
@@ -141,30 +164,28 @@ def draw_network(model, out_path, flows=None, highlight=(), faded=(), title=None
         label = fid + (" (option)" if fid in faded else "")
         if caps[fid] > 0:
             label += f"\n{caps[fid] / 1000:,.1f} kt/yr" if caps[fid] >= 1000 else f"\n{caps[fid]:,.0f} t/yr"
-        ax.annotate(label, (x, y), xytext=(9, 0), textcoords="offset points", fontsize=7, va="center",
+        ax.annotate(label, (x, y), xytext=(9, 0), textcoords="offset points", fontsize=6.5, va="center",
                     color=(0.85, 0.0, 0.0) if fid in highlight else ("0.45" if fid in faded else "k"),
                     zorder=4)
 
     top = n_rows - 1 + 1.2
     for c in sorted(cols):
         ax.text(c * 2.2, top, COLUMN_NAMES[c] if c < len(COLUMN_NAMES) else str(c), ha="center",
-                fontsize=11, fontweight="bold")
+                fontsize=9, fontweight="bold")
     handles = [Line2D([], [], marker="o", ls="", markersize=8, markerfacecolor=colour[c], markeredgecolor="k",
                       label=c) for c in countries]
     handles.append(Line2D([], [], color="0.6", ls="--", label="planned (option), faded"))
     if highlight:
         handles.append(Line2D([], [], color=(0.85, 0, 0), lw=2, label="highlighted"))
     if flows is not None:
-        handles.append(Line2D([], [], color="0.3", lw=4, label="arrow width ~ sqrt(flow)"))
-    ax.legend(handles=handles, loc="lower left", bbox_to_anchor=(1.0, 0.0), fontsize=8, title="country",
-              frameon=False)
+        handles.append(Line2D([], [], color="0.3", lw=4, label="width ~ sqrt(max-flow t/yr)"))
+    fig.legend(handles=handles, loc="outside right center", fontsize=7, title="country", frameon=False)
     ax.set_xlim(-0.8, max(cols) * 2.2 + 1.6)
     ax.set_ylim(-1.0, top + 0.8)
     ax.axis("off")
     scen = getattr(model, "scenario_name", "")
     ax.set_title(title or f"{model.name} ({scen}): node size ~ sqrt(capacity t/yr at start; buyers: demand t/yr)",
-                 fontsize=12)
-    fig.tight_layout()
+                 fontsize=10, loc="left")
     fig.savefig(out_path, dpi=dpi)
     plt.close(fig)
     return str(out_path)

@@ -1,225 +1,208 @@
-"""The report of a stored experiment: figures, ``report.html`` (one self-contained file) and ``report.md``.
+"""The report of a stored experiment: ``report.html`` (one self-contained file), ``report.md`` and
+the figures as PNG and SVG.
 
-Everything is read from the store (``results.sqlite``) and its manifest; nothing
-is simulated. ``supplysim compare`` calls :func:`build_report` after a run and
-``supplysim report DIR`` rebuilds it.
+The report answers first: its first screen is one table (region x scenario: share of demand
+delivered, demand lost, worst month, months short, recovery) and one headline figure; the
+paired differences, the other figures and the manifest follow, folded. A study script can put its
+own answer (tables and figures) above all of it (``answer=``). Everything is read from the store
+and the model files recorded in its manifest; nothing is simulated. ``supplysim compare`` calls
+:func:`build_report` after a run and ``supplysim report DIR`` rebuilds it.
 
 Examples
 --------
->>> from supplysim.experiment.experiment import ExperimentResults     # doctest: +SKIP
->>> build_report(ExperimentResults("runs/my-experiment"))               # doctest: +SKIP
-PosixPath('runs/my-experiment/report.html')
+>>> Name("a|b*").md()
+'a\\\\|b\\\\*'
+>>> md_escape("<b>x</b> & [y](z)")
+'&lt;b&gt;x&lt;/b&gt; &amp; \\\\[y\\\\](z)'
 """
 from __future__ import annotations
 
 import base64
 import html
-import json
 import logging
 import math
 import multiprocessing as mp
 import os
+import struct
 import sys
 import threading
 from pathlib import Path
 
 import numpy as np
 
-from ..experiment.files import write_text
+from .. import catalogue as cat
+from ..experiment.experiment import write_file
+from ..experiment.summary import fmt_cell, fmt_value
 from . import figures as F
 
-__all__ = ["build_report", "draw_figures", "FIGURES", "load_bounds"]
+__all__ = ["build_report", "draw_figures", "FIGURES", "HEADLINE_FIGURE", "Name", "md_escape", "Block"]
 
 log = logging.getLogger("supplysim")
 
-#: (file name, function, caption) of every figure, in report order.
+#: (file name, function, caption) of every figure, in report order; the first is the headline figure.
 FIGURES = [
-    ("fan_charts.png", F.fan_charts,
-     "Magnets delivered to demand (t/month) and monthly fill rate per region: median over replications "
-     "(line) and 90% band (P5-P95), scenarios overlaid; dashed: the baseline's median demand."),
-    ("kpi_bars.png", F.kpi_bars,
-     "Fill rate and unmet demand over the horizon per region and scenario: mean with 95% interval."),
+    ("headline.png", F.headline_impact,
+     "Demand lost (% of each region's demand over the horizon, not delivered by its end) and months in which "
+     "a region received less than 90% of that month's demand: mean per scenario with its 95% interval."),
+    ("monthly_supply.png", F.monthly_supply,
+     "Magnets delivered to each region per month: median over replications (line) and 90% band (P5-P95), "
+     "scenarios overlaid; dashed: the baseline's median demand. Deliveries above demand are late orders "
+     "being caught up."),
     ("forest_plot.png", F.forest_plot,
      "Paired differences scenario - baseline over common replications (common random numbers), with "
-     "Bonferroni-adjusted intervals; the dashed line marks no difference."),
+     "Bonferroni-adjusted 95% intervals; the dashed line marks no difference."),
+    ("survive_recover.png", F.survive_recover,
+     "Time to survive (days from the start of the first disruption or control to the region's first unmet "
+     "demand) and time to recover (to the end of its last month short of 90% of demand): Kaplan-Meier median "
+     "and 95% interval. Hollow markers with an arrow: most replications reached the horizon first (censored), "
+     "so the median lies beyond it; censored times are never drawn as values."),
     ("origin_stacks.png", F.origin_stacks,
-     "Magnets delivered per region split by the country where their rare earths were separated "
-     "(mean share x mean delivered tonnes), one bar per scenario."),
+     "Magnets delivered to each region over the horizon (late deliveries included), split by the country "
+     "where their rare earths were separated (mean share x mean delivered tonnes), one bar per scenario."),
     ("network.png", F.network_figure,
-     "The network: in red what the scenarios' disruptions hit (facility outages, lane closures and delays, "
-     "demand shocks), in orange the lanes leaving an export-control issuer's country for a destination in "
-     "scope; lane width ~ mean baseline trade."),
-    ("tts_ttr.png", F.tts_ttr,
-     "Time to survive (days from the first disruption or control to the region's first unmet demand) against "
-     "time to recover (months back within 2 points of the baseline's monthly fill, x 30.4 days). Points below "
-     "the diagonal are exposures; open markers did not recover within the horizon (drawn at the horizon)."),
+     "The network: stages as columns, countries as colours, node size ~ capacity; in red the facilities and "
+     "lanes the scenarios disrupt and the lanes leaving an export-control issuer for a destination in scope. "
+     "Arrow width ~ the lane's flow in one maximum flow of magnet-equivalent supply (static analysis, t/yr)."),
 ]
-
-_KPIS = ["fill_rate", "unmet_demand_t", "demand_t", "filled_t", "lost_t", "backlog_end_t", "mean_backlog_t",
-         "production_t", "cost_total"]
-_REGION_KPIS = ["fill_rate", "unmet_demand_t", "demand_t", "lost_t", "backlog_end_t", "tts_days",
-                "nadir_fill_rate", "triangle_days"]
-_UNITS = {"fill_rate": "fraction", "nadir_fill_rate": "fraction", "unmet_demand_t": "t", "demand_t": "t",
-          "filled_t": "t", "lost_t": "t", "backlog_end_t": "t", "mean_backlog_t": "t", "production_t": "t",
-          "tts_days": "days", "triangle_days": "days", "recovery_months": "months", "cost_total": "cost units"}
+HEADLINE_FIGURE = FIGURES[0][0]
 
 _CSS = """
-body{font-family:-apple-system,"Segoe UI",Helvetica,Arial,sans-serif;margin:2em auto;max-width:1180px;
- padding:0 1em;color:#222;line-height:1.45}
-h1{border-bottom:2px solid #444;padding-bottom:.2em}h2{margin-top:2em;border-bottom:1px solid #bbb}
-table{border-collapse:collapse;margin:.8em 0 1.4em;font-size:.88em}
-th,td{border:1px solid #ccc;padding:.25em .6em;text-align:right;vertical-align:top}
-th{background:#f0f0f0}td.l,th.l{text-align:left}tr:nth-child(even) td{background:#fafafa}
-figure{margin:1.2em 0 2em}figure img{max-width:100%;height:auto;border:1px solid #ddd}
-figcaption{font-size:.9em;color:#444;margin-top:.3em}code,pre{background:#f5f5f5;font-size:.9em}
-pre{padding:.6em;overflow-x:auto;white-space:pre-wrap}.note{color:#555;font-size:.9em}
-.neg{color:#b00}.pos{color:#070}
+body{font-family:-apple-system,"Segoe UI",Helvetica,Arial,sans-serif;margin:1.2em auto;max-width:1140px;
+ padding:0 1em;color:#222;line-height:1.4}
+h1{font-size:1.5em;margin:.2em 0 .3em}h2{font-size:1.2em;margin:1.2em 0 .4em}
+p.meta{color:#555;font-size:.88em;margin:.2em 0 .8em}p.lead{font-size:1.02em}
+table{border-collapse:collapse;margin:.5em 0 1em;font-size:.85em}
+th,td{border:1px solid #ccc;padding:.2em .5em;text-align:right;vertical-align:top}
+th{background:#f0f0f0}td.l,th.l{text-align:left}tr.first td{border-top:2px solid #999}
+figure{margin:.8em 0 1.4em}figure img{max-width:100%;height:auto;border:1px solid #ddd}
+figcaption{font-size:.86em;color:#444;margin-top:.3em}code,pre{background:#f5f5f5;font-size:.9em}
+details{margin:.4em 0;border:1px solid #ddd;border-radius:4px;padding:.3em .8em}
+summary{cursor:pointer;font-weight:600;padding:.2em 0}.note{color:#555;font-size:.86em}
 """
 
 
-# -- formatting ------------------------------------------------------------------------------------
-def _f(x, digits=4):
-    """A number for a table: None/NaN as '-', large values with thousands separators."""
-    if x is None:
-        return "-"
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        return str(x)
-    if math.isnan(v):
-        return "-"
-    if math.isinf(v):
-        return "inf" if v > 0 else "-inf"
-    a = abs(v)
-    if a < 1e-9:
-        return "0"
-    if a >= 1000:
-        return f"{v:,.0f}"
-    if a >= 10:
-        return f"{v:,.1f}"
-    if a < 1e-3:
-        return f"{v:.3g}"
-    if a < 0.99995:
-        return f"{v:.{digits}f}"
-    return f"{v:.3g}"
+# -- escaping --------------------------------------------------------------------------------------
+_MD_SPECIAL = "\\`*_{}[]|#~"
 
 
-def _ci(st, signed=False):
-    """``mean [low, high]`` of a stats dict."""
-    if not st:
-        return "-"
-    m = st.get("mean")
-    if m is None:
-        return "-"
-    s = ("+" if signed and m > 0 else "") + _f(m)
-    lo, hi = st.get("ci_low"), st.get("ci_high")
-    if lo is not None and hi is not None:
-        s += f" [{_f(lo)}, {_f(hi)}]"
-    return s
+def md_escape(text) -> str:
+    """Text from a model or a user, safe inside Markdown: HTML characters as entities, Markdown's
+    structural characters backslash-escaped."""
+    s = html.escape(str(text), quote=False)
+    return "".join("\\" + c if c in _MD_SPECIAL else c for c in s).replace("\n", " ")
+
+
+class Name(str):
+    """Text from a model, a scenario or the command line: escaped in both the HTML and the Markdown."""
+
+    def md(self) -> str:
+        return md_escape(self)
+
+
+def _md_cell(v) -> str:
+    return v.md() if isinstance(v, Name) else str(v).replace("|", "\\|").replace("\n", " ")
+
+
+class Block:
+    """A piece of a study's answer: ``Block.text(s)``, ``Block.table(header, rows)``, ``Block.figure(path, caption)``."""
+
+    def __init__(self, kind, *args):
+        self.kind, self.args = kind, args
+
+    @classmethod
+    def text(cls, s):
+        return cls("text", s)
+
+    @classmethod
+    def table(cls, header, rows, left=1):
+        return cls("table", header, rows, left)
+
+    @classmethod
+    def figure(cls, path, caption):
+        return cls("figure", Path(path), caption)
 
 
 class _Doc:
     """Builds the HTML and Markdown versions side by side."""
 
-    def __init__(self):
+    def __init__(self, out):
         self.h, self.m = [], []
+        self.out = Path(out)
 
     def heading(self, text, level=2):
         self.h.append(f"<h{level}>{html.escape(text)}</h{level}>")
-        self.m.append(f"\n{'#' * level} {text}\n")
+        self.m.append(f"\n{'#' * level} {md_escape(text) if isinstance(text, Name) else text}\n")
 
     def para(self, text, cls=None):
         c = f' class="{cls}"' if cls else ""
         self.h.append(f"<p{c}>{html.escape(text)}</p>")
-        self.m.append(f"{text}\n")
+        self.m.append(f"{_md_cell(text) if isinstance(text, Name) else text}\n")
 
-    def raw(self, html_text, md_text):
-        self.h.append(html_text)
-        self.m.append(md_text)
+    def open_fold(self, title):
+        self.h.append(f"<details><summary>{html.escape(title)}</summary>")
+        self.m.append(f"\n## {title}\n")
 
-    def table(self, header, rows, left=1):
-        """``left``: how many leading columns are text (left-aligned)."""
+    def close_fold(self):
+        self.h.append("</details>")
+
+    def table(self, header, rows, left=1, groups=None):
+        """``left``: how many leading columns are text; ``groups``: rows that start a group (a rule above)."""
         def cell(tag, i, v):
             cls = ' class="l"' if i < left else ""
             return f"<{tag}{cls}>{html.escape(str(v))}</{tag}>"
-        out = ["<table><thead><tr>" + "".join(cell("th", i, v) for i, v in enumerate(header)) + "</tr></thead><tbody>"]
-        for r in rows:
-            out.append("<tr>" + "".join(cell("td", i, v) for i, v in enumerate(r)) + "</tr>")
+        out = ["<table><thead><tr>" + "".join(cell("th", i, v) for i, v in enumerate(header)) +
+               "</tr></thead><tbody>"]
+        for k, r in enumerate(rows):
+            tr = '<tr class="first">' if groups and k in groups and k else "<tr>"
+            out.append(tr + "".join(cell("td", i, v) for i, v in enumerate(r)) + "</tr>")
         out.append("</tbody></table>")
         self.h.append("\n".join(out))
-
-        def md(v):
-            return str(v).replace("|", "\\|").replace("\n", " ")
-        lines = ["| " + " | ".join(md(v) for v in header) + " |",
+        lines = ["| " + " | ".join(_md_cell(v) for v in header) + " |",
                  "|" + "|".join(":---" if i < left else "---:" for i in range(len(header))) + "|"]
-        lines += ["| " + " | ".join(md(v) for v in r) + " |" for r in rows]
+        lines += ["| " + " | ".join(_md_cell(v) for v in r) + " |" for r in rows]
         self.m.append("\n".join(lines) + "\n")
 
-    def figure(self, png: Path, rel: str, caption: str):
-        data = base64.b64encode(png.read_bytes()).decode("ascii")
-        self.h.append(f'<figure><img alt="{html.escape(png.stem)}" src="data:image/png;base64,{data}">'
-                      f"<figcaption>{html.escape(caption)}</figcaption></figure>")
-        self.m.append(f"![{png.stem}]({rel})\n\n*{caption}*\n")
+    def figure(self, png: Path, caption: str):
+        png = Path(png)
+        data = png.read_bytes()
+        w, h = _png_size(data)
+        try:
+            rel = png.resolve().relative_to(self.out.resolve()).as_posix()
+        except ValueError:
+            rel = png.name
+        svg = png.with_suffix(".svg")
+        link = (f' <a href="{html.escape(Path(rel).with_suffix(".svg").as_posix())}">SVG</a>'
+                if svg.exists() else "")
+        self.h.append(f'<figure><img alt="{html.escape(png.stem)}" width="{w}" height="{h}" '
+                      f'src="data:image/png;base64,{base64.b64encode(data).decode("ascii")}">'
+                      f"<figcaption>{html.escape(caption)}{link}</figcaption></figure>")
+        self.m.append(f"![{md_escape(png.stem)}]({rel})\n\n*{md_escape(caption)}*\n")
+
+    def blocks(self, blocks):
+        for b in blocks:
+            if b.kind == "text":
+                self.para(b.args[0])
+            elif b.kind == "table":
+                self.table(*b.args)
+            elif b.kind == "figure":
+                if b.args[0].exists():
+                    self.figure(*b.args)
 
 
-# -- static bounds ---------------------------------------------------------------------------------
-def load_bounds(out) -> dict | None:
-    """``{scenario or None: {region: bound t/yr}}`` from ``out/bounds.json``, or None if absent/unreadable.
-
-    Accepts the layout of ``supplysim analyze`` (``{"scenarios": {name: {"bounds": {region:
-    {"bound_t_yr": ...}}}}}``), a single ``{"bounds": {...}}``, ``{region: {"bound_t_yr": ...}}``
-    or ``{region: number}``.
-    """
-    p = Path(out) / "bounds.json"
-    if not p.exists():
-        return None
-    try:
-        doc = json.loads(p.read_text())
-    except (OSError, ValueError):
-        log.warning("%s is not readable JSON; static bounds skipped", p)
-        return None
-
-    def regions_of(d):
-        if not isinstance(d, dict):
-            return None
-        if isinstance(d.get("bounds"), dict):
-            d = d["bounds"]
-        out = {}
-        for reg, v in d.items():
-            if isinstance(v, dict):
-                b = v.get("bound_t_yr", v.get("bound"))
-            else:
-                b = v
-            if isinstance(b, (int, float)) or b is None:
-                out[str(reg)] = b
-        return out or None
-
-    if isinstance(doc, dict) and isinstance(doc.get("scenarios"), dict):
-        res = {k: regions_of(v) for k, v in doc["scenarios"].items()}
-        res = {k: v for k, v in res.items() if v}
-        return res or None
-    r = regions_of(doc)
-    return {None: r} if r else None
-
-
-def _long_run_delivery(res, months=12) -> dict:
-    """``{(scenario, region): t/yr}``: mean delivery rate over the last ``months`` months (median path)."""
-    out = {}
-    for s, name, key, mo, mean, p05, p50, p95 in res.timeseries():
-        if name != "supply_t" or not len(mean):
-            continue
-        tail = np.asarray(mean)[-months:]
-        out[(s, str(key))] = float(tail.mean() * 12.0)
-    return out
+def _png_size(data: bytes) -> tuple:
+    """Width and height in pixels from a PNG's header."""
+    if data[:8] != b"\x89PNG\r\n\x1a\n":
+        raise ValueError("not a PNG")
+    return struct.unpack(">II", data[16:24])
 
 
 # -- figures --------------------------------------------------------------------------------------
-#: Figures a second process draws (about half the drawing time: the fan charts are the costliest).
-_SECOND = ("fan_charts.png", "kpi_bars.png", "tts_ttr.png")
+#: Figures a second process draws (about half the drawing time).
+_SECOND = ("monthly_supply.png", "origin_stacks.png", "survive_recover.png")
 
 
 def _draw_one(res, figdir, fname):
-    """Draw one figure of :data:`FIGURES`; return None, or what went wrong."""
+    """Draw one figure of :data:`FIGURES` (PNG, and SVG beside it); return None, or what went wrong."""
     fn = next(f for name, f, _ in FIGURES if name == fname)
     try:
         fn(res, figdir / fname)
@@ -244,16 +227,16 @@ def _can_fork():
 def draw_figures(res, figdir, jobs=None) -> dict:
     """Draw every figure of :data:`FIGURES` into ``figdir``; return ``{file name: error or None}``.
 
-    The figures are independent and each costs a second or more at report size,
-    so with ``jobs`` > 1 (default: when this Linux machine has more than one CPU
-    and no other thread runs) a forked process draws some of them (it inherits
-    the summaries and time series already computed) while this one draws the
-    rest. The files are the same either way; if the second process dies, its
+    With ``jobs`` > 1 (default: when this Linux machine has more than one CPU and no other thread
+    runs) a forked process draws some of them (it inherits the summaries already computed) while
+    this one draws the rest. The files are the same either way; if the second process dies, its
     figures are drawn here.
     """
     figdir = Path(figdir)
+    figdir.mkdir(parents=True, exist_ok=True)
     names = [name for name, _, _ in FIGURES]
     second = [f for f in names if f in _SECOND]
+    res.summary(), res.differences(), list(res.timeseries())   # computed once, shared with the child
     if not ((jobs is None or jobs > 1) and _can_fork()):
         return {f: _draw_one(res, figdir, f) for f in names}
     ctx = mp.get_context("fork")
@@ -273,156 +256,234 @@ def draw_figures(res, figdir, jobs=None) -> dict:
     return out
 
 
-# -- the report ------------------------------------------------------------------------------------
-def build_report(res, figures=True, jobs=None) -> Path:
-    """Write ``figures/*.png``, ``report.html`` (self-contained) and ``report.md`` into ``res.out``.
+# -- what the report says -----------------------------------------------------------------------------
+def _regions_by_loss(res, summ):
+    def loss(r):
+        return max([(summ[s]["regions"].get(r, {}).get("demand_lost_pct") or {}).get("estimate") or 0.0
+                    for s in res.scenarios])
+    return sorted(res.regions(), key=lambda r: -loss(r))
 
-    Returns the path of ``report.html``. A figure that fails is logged and left
-    out (the report says so) rather than stopping the report. ``jobs``: see
-    :func:`draw_figures`.
+
+def _answer_sentences(res, summ, names) -> list:
+    """One sentence per scenario compared: the region hurt most, how much and for how long."""
+    out = []
+    base = res.baseline
+    others = [s for s in res.scenarios if s != base] or [base]
+    for s in others:
+        regs = summ[s]["regions"]
+        if not regs:
+            continue
+        r = max(regs, key=lambda g: (regs[g].get("demand_lost_pct") or {}).get("estimate") or 0.0)
+        d = regs[r]
+        lost = d.get("demand_lost_pct") or {}
+        if not (lost.get("estimate") or 0) > 0 and not ((d.get("months_short") or {}).get("estimate") or 0) > 0:
+            out.append(f"Under {names[s]} no region loses demand or has a month below 90% of its demand.")
+            continue
+        rec = d.get("time_to_recover_days") or {}
+        rec_s = ("" if not rec.get("n") else
+                 f"; it recovers (no later month short) after {fmt_cell(rec, 'days')} days" if rec.get("estimate")
+                 is not None else f"; most replications are still short at the horizon ({fmt_cell(rec, 'days')} days)")
+        out.append(f"Under {names[s]}, {r} is hurt most: {fmt_cell(lost, '%')}% of its demand "
+                   f"({fmt_cell(d.get('demand_lost_t'), 't')} t) is not delivered by the end of the run; in its worst "
+                   f"month it receives {fmt_cell(d.get('worst_month_share'), 'fraction')} of that month's demand, and "
+                   f"{fmt_cell(d.get('months_short'), 'months')} months are short of 90%{rec_s}.")
+    return out
+
+
+def _headline_table(res, summ, names):
+    header = ["region", "scenario"] + [m.label for m in cat.headline()]
+    rows, groups = [], set()
+    for r in _regions_by_loss(res, summ):
+        groups.add(len(rows))
+        for s in res.scenarios:
+            d = summ[s]["regions"].get(r, {})
+            rows.append([r, Name(names[s])] + [fmt_cell(d.get(m.name), m.unit) for m in cat.headline()])
+    return header, rows, groups
+
+
+def _static_bounds(res, names) -> list:
+    """Rows: scenario, region, static bound (t/yr), simulated delivery over the last 12 months (t/yr)."""
+    try:
+        from ..analysis import capacity_bounds
+    except ImportError:
+        return []
+    day = max(float(res.manifest.get("horizon_days", 365.0)) - 182.5, 0.0)
+    last = {}
+    for s, name, key, mo, mean, p05, p50, p95 in res.timeseries():
+        if name == "delivered_t" and len(mean):
+            last[(s, str(key))] = float(np.asarray(mean)[-12:].mean() * 12.0)
+    rows = []
+    for s in res.scenarios:
+        m = F.load_scenario_model(res, s)
+        if m is None:
+            continue
+        try:
+            b = capacity_bounds(m, day)
+        except Exception as exc:   # a bound that cannot be computed must not lose the report
+            log.warning("static bounds for %s failed: %s", s, exc)
+            continue
+        for r in res.regions():
+            bd = (b.get(r) or {}).get("bound_t_yr")
+            sim = last.get((s, r))
+            ratio = sim / bd if (sim is not None and bd and math.isfinite(bd)) else None
+            rows.append([Name(names[s]), r, fmt_value(bd, "t") if bd is not None and math.isfinite(bd) else "unbounded",
+                         fmt_value(sim, "t"), "-" if ratio is None else f"{ratio:.0%}"])
+    return rows
+
+
+# -- the report ------------------------------------------------------------------------------------
+def build_report(res, figures=True, jobs=None, answer=None, title=None) -> Path:
+    """Write ``figures/*.png`` and ``*.svg``, ``report.html`` (self-contained) and ``report.md`` into
+    ``res.out``; return the path of ``report.html``.
+
+    ``answer``: a study's own answer (a list of :class:`Block`), shown first; ``title``: its question.
+    A figure that fails is logged and named in the report rather than stopping it.
     """
     out = Path(res.out)
     figdir = out / "figures"
-    figdir.mkdir(parents=True, exist_ok=True)
     man = res.manifest
     names = F.scenario_names(res)
     summ = res.summary()
-    diffs = res.differences()
     base = res.baseline
     others = [s for s in res.scenarios if s != base]
+    errors = draw_figures(res, figdir, jobs=jobs) if figures else {}
 
-    doc = _Doc()
-    title = f"Experiment report: {man.get('model', 'model')}"
-    doc.raw(f"<h1>{html.escape(title)}</h1>", f"# {title}\n")
+    def fig(fname):
+        p = figdir / fname
+        if figures and not errors.get(fname) and p.exists() and p.stat().st_size > 0:
+            doc.figure(p, next(c for n, _, c in FIGURES if n == fname))
 
-    # question
-    doc.heading("Question")
-    q = (f"How do {', '.join(names[s] for s in others)} compare with {names.get(base, base)}?" if others else
-         f"What does {names.get(base, base)} deliver?")
-    doc.para(q)
+    doc = _Doc(out)
+    q = title or (f"What do {', '.join(names[s] for s in others)} cost each region, against {names.get(base, base)}?"
+                  if others else f"What does each region receive under {names.get(base, base)}?")
+    doc.h.append(f"<h1>{html.escape(q)}</h1>")
+    doc.m.append(f"# {md_escape(q)}\n")
     nrep = {s: summ[s]["replications"] for s in res.scenarios}
-    doc.para(f"Model {man.get('model', '?')} ({man.get('model_path', '?')}), start {man.get('start', '?')}, "
-             f"horizon {_f(man.get('horizon_days'))} days, {max(nrep.values()) if nrep else 0} replications per "
-             f"scenario with common random numbers; paired differences are scenario - {names.get(base, base)}.")
+    meta = (f"Model {man.get('model', '?')} ({man.get('model_path', '?')}); {_days(man)} from {man.get('start', '?')}; "
+            f"{min(nrep.values()) if nrep else 0} replications per scenario with common random numbers; seed "
+            f"{man.get('entropy', '?')}; 95% intervals.")
+    doc.para(Name(meta), cls="meta")
 
-    # scenarios
-    doc.heading("Scenarios")
+    if answer:
+        doc.blocks(answer)
+        doc.heading("Every region and scenario")
+    for sentence in _answer_sentences(res, summ, names):
+        doc.para(Name(sentence), cls="lead")
+    header, rows, groups = _headline_table(res, summ, names)
+    doc.table(header, rows, left=2, groups=groups)
+    fig(HEADLINE_FIGURE)
+    doc.para("delivered share: share of the region's demand delivered by the end of the run, late or not; demand "
+             "lost: demand not delivered by then (lost sales and what is still owed); worst month: share of a "
+             "month's demand delivered in the region's worst month; months short: months below 90% of demand; "
+             "recovery: days from the first disruption or control to the end of the last short month (Kaplan-Meier "
+             "median; '>' and 'censored': still short at the horizon). Definitions: docs/metrics.md.", cls="note")
+
+    doc.open_fold("Monthly deliveries per region")
+    fig("monthly_supply.png")
+    doc.close_fold()
+
+    diffs = res.differences()
+    doc.open_fold("Paired differences against the baseline")
+    if diffs:
+        rows, groups = [], set()
+        mets = [m for m in cat.headline()] + [cat.get("peak_backlog_t"), cat.get("time_to_survive_days")]
+        for r in res.regions():
+            groups.add(len(rows))
+            for s in others:
+                d = diffs.get(s, {})
+                rows.append([r, Name(names[s])] + [fmt_cell(d.get(f"{m.name}[{r}]"), m.unit, signed=True) for m in mets])
+        doc.table(["region", "scenario - baseline"] + [m.label for m in mets], rows, left=2, groups=groups)
+        doc.para(f"Paired on the replication (common random numbers); intervals Bonferroni-adjusted over the "
+                 f"{len(others)} scenario(s) compared. Differences of shares stay within [-1, 1] (atanh scale). A "
+                 "difference of censored times is given only where no pair is censored.", cls="note")
+        fig("forest_plot.png")
+    else:
+        doc.para("No comparison: the experiment has a single scenario or fewer than 2 common replications.")
+    doc.close_fold()
+
+    doc.open_fold("Time to survive and time to recover")
+    fig("survive_recover.png")
+    doc.close_fold()
+
+    doc.open_fold("Every region metric")
+    regional = cat.of_scope("region")
+    rows, groups = [], set()
+    for r in res.regions():
+        groups.add(len(rows))
+        for m in regional:
+            rows.append([r, m.name, m.unit] + [fmt_cell(summ[s]["regions"].get(r, {}).get(m.name), m.unit)
+                                              for s in res.scenarios])
+    doc.table(["region", "metric", "unit"] + [Name(names[s]) for s in res.scenarios], rows, left=3, groups=groups)
+    doc.close_fold()
+
+    doc.open_fold("Where the delivered magnets' rare earths were separated")
+    fig("origin_stacks.png")
+    doc.close_fold()
+
+    doc.open_fold("The network")
+    fig("network.png")
+    doc.close_fold()
+
+    bounds = _static_bounds(res, names)
+    if bounds:
+        doc.open_fold("Static bound vs simulated long-run delivery")
+        doc.table(["scenario", "region", "static bound (t/yr)", "delivered, last 12 months (t/yr)",
+                   "delivered / bound"], bounds, left=2)
+        doc.para("The static bound is the most magnet-equivalent supply per year the network can carry to the "
+                 "region half a year before the horizon (maximum flow, supplysim analyze); the simulated delivery "
+                 "is the mean monthly delivery over the last 12 months x 12. No run delivers more than its bound "
+                 "for long.", cls="note")
+        doc.close_fold()
+
+    doc.open_fold("Scenarios")
     rows = []
     for s in res.scenarios:
         d = man.get("scenarios", {}).get(s, {})
-        rows.append([s, "baseline" if s == base else "compared", d.get("name", s), d.get("description", "") or "-",
-                     ", ".join(map(str, d.get("options", []) or [])) or "-",
-                     "; ".join(map(str, d.get("references", []) or [])) or "-", nrep.get(s, 0)])
+        rows.append([Name(s), "baseline" if s == base else "compared", Name(d.get("name", s)),
+                     Name(d.get("description", "") or "-"), Name(", ".join(map(str, d.get("options", []) or [])) or "-"),
+                     Name("; ".join(map(str, d.get("references", []) or [])) or "-"), nrep.get(s, 0)])
     doc.table(["label", "role", "name", "description", "options", "references", "replications"], rows, left=6)
+    doc.close_fold()
 
-    # KPI tables
-    doc.heading("Key results (mean [95% interval])")
-    kp = [k for k in _KPIS if any(k in summ[s]["kpis"] for s in res.scenarios)]
-    doc.table(["KPI (all regions)", "unit"] + [names[s] for s in res.scenarios],
-              [[k, _UNITS.get(k, "")] + [_ci(summ[s]["kpis"].get(k)) for s in res.scenarios] for k in kp], left=2)
-    regs = F.regions(res)
-    doc.heading("Per region", 3)
-    rows = []
-    for r in regs:
-        for k in _REGION_KPIS:
-            if any(k in summ[s]["regions"].get(r, {}) for s in res.scenarios):
-                rows.append([r, k, _UNITS.get(k, "")] +
-                            [_ci(summ[s]["regions"].get(r, {}).get(k)) for s in res.scenarios])
-    doc.table(["region", "KPI", "unit"] + [names[s] for s in res.scenarios], rows, left=3)
-    doc.para("tts_days: days from the first disruption or control to the region's first unmet demand (censored "
-             "at the horizon; '-' without a disruption). nadir_fill_rate: lowest monthly fill after it starts. "
-             "triangle_days: integral of 1 - monthly fill over days after it starts.", cls="note")
-
-    # differences
-    doc.heading("Paired differences against the baseline")
-    if diffs:
-        rows = []
-        for s, d in diffs.items():
-            for k, st in d.items():
-                own = k.startswith("recovery_months")
-                if st.get("mean") is None and not own:
-                    continue
-                lvl = st.get("level")
-                val = _ci(st, signed=not own) if st.get("mean") is not None else "not recovered within the horizon"
-                rows.append([names[s], k, _UNITS.get(k.split("[", 1)[0], ""), val,
-                             f"{100 * lvl:.4g}%" if isinstance(lvl, (int, float)) else "95% (scenario's own)",
-                             _f(st.get("correlation"), 3), _f(st.get("variance_reduction"), 3), st.get("n", "-")])
-        doc.table(["scenario", "metric", "unit", "difference [interval]", "interval level", "correlation",
-                   "variance reduction", "n"], rows, left=3)
-        doc.para(f"Intervals are Bonferroni-adjusted over the {len(others)} scenario(s) compared (interval level "
-                 "column). correlation: between the paired replications; variance reduction: variance of "
-                 "independent differences / variance of paired differences (common random numbers). "
-                 "recovery_months is the scenario's own mean (months after the shortfall began until the "
-                 "monthly fill stays within 2 points of the baseline's), not a difference. Metrics undefined in "
-                 "the baseline (such as time to survive without a disruption) are left out.", cls="note")
-    else:
-        doc.para("No comparison: the experiment has a single scenario or fewer than 2 common replications.")
-
-    # static bounds
-    bounds = load_bounds(out)
-    if bounds:
-        lr = _long_run_delivery(res)
-        doc.heading("Static bound vs simulated long-run delivery")
-        rows = []
-        for s in res.scenarios:
-            b = bounds.get(names[s]) or bounds.get(s) or (bounds.get("baseline") if s == base else None) \
-                or bounds.get(None)
-            if not b:
-                continue
-            for r in regs:
-                sim = lr.get((s, r))
-                bd = b.get(r)
-                ratio = (sim / bd) if (sim is not None and isinstance(bd, (int, float)) and bd) else None
-                rows.append([names[s], r, _f(bd), _f(sim), "-" if ratio is None else f"{ratio:.0%}"])
-        if rows:
-            doc.table(["scenario", "region", "static bound (t/yr)", "simulated delivery, last 12 months (t/yr)",
-                       "delivery / bound"], rows, left=2)
-            doc.para("The static bound is the capacity bound read from bounds.json; the simulated delivery is "
-                     "the mean monthly magnets delivered over the last 12 months, x 12 (mean over replications).",
-                     cls="note")
-
-    # figures
-    doc.heading("Figures")
-    missing = []
-    if figures:
-        errors = draw_figures(res, figdir, jobs=jobs)
-        for fname, _, caption in FIGURES:
-            path = figdir / fname
-            if errors.get(fname):
-                missing.append(f"{fname} ({errors[fname]})")
-            elif path.exists() and path.stat().st_size > 0:
-                doc.figure(path, f"figures/{fname}", caption)
-    if missing:
-        doc.para("Figures not drawn: " + "; ".join(missing), cls="note")
-
-    # manifest
-    doc.heading("Manifest")
+    doc.open_fold("Manifest")
     sha = man.get("model_sha256", {})
-    rows = [["command", man.get("command", "-")], ["model", f"{man.get('model', '-')} ({man.get('model_path', '-')})"],
-            ["seed (root entropy)", str(man.get("entropy", "-"))], ["baseline", str(base)],
-            ["scenario order", ", ".join(man.get("scenario_order", res.scenarios))],
-            ["horizon (days)", _f(man.get("horizon_days"))], ["start", str(man.get("start", "-"))],
-            ["options", ", ".join(man.get("options", []) or []) or "-"],
+    rows = [["command", Name(man.get("command", "-"))],
+            ["model", Name(f"{man.get('model', '-')} ({man.get('model_path', '-')})")],
+            ["seed (root entropy)", str(man.get("entropy", "-"))], ["baseline", Name(str(base))],
+            ["horizon (days)", fmt_value(man.get("horizon_days"), "days")], ["start", str(man.get("start", "-"))],
+            ["options", Name(", ".join(man.get("options", []) or []) or "-")],
             ["replications", str(man.get("replications", max(nrep.values()) if nrep else 0))],
             ["executor", str(man.get("executor", "-"))], ["started", str(man.get("started", "-"))],
             ["finished", str(man.get("finished", "-"))]]
-    if man.get("precision"):
-        rows.append(["precision", json.dumps(man["precision"])])
     for s, h in (sha.items() if isinstance(sha, dict) else []):
-        rows.append([f"model SHA-256 ({s})", h])
+        rows.append([Name(f"model SHA-256 ({s})"), h])
     for k, v in (man.get("versions", {}) or {}).items():
         rows.append([f"version: {k}", str(v)])
     files = man.get("model_files", {})
     if files:
-        rows.append(["model files", ", ".join(sorted(files))])
+        rows.append(["model files", Name(", ".join(sorted(files)))])
     doc.table(["key", "value"], rows, left=2)
-    doc.para(f"Exports beside this report: summary.json, replications.csv, timeseries.csv; the store: "
-             f"results.sqlite. Rebuild with: supplysim report {out}", cls="note")
+    doc.para(Name(f"Exports beside this report: summary.json, replications.csv, timeseries.csv (series.parquet with "
+                  f"pyarrow); the store: results.sqlite. Rebuild with: supplysim report {out}"), cls="note")
+    doc.close_fold()
+
+    missing = [f"{f} ({e})" for f, e in errors.items() if e]
+    if missing:
+        doc.para(Name("Figures not drawn: " + "; ".join(missing)), cls="note")
 
     page = ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-            f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>\n"
+            f"<title>{html.escape(q)}</title><style>{_CSS}</style></head><body>\n"
             + "\n".join(doc.h) + "\n</body></html>\n")
-    write_text(out / "report.html", page)
-    write_text(out / "report.md", "\n".join(doc.m))
+    write_file(out / "report.html", lambda p: Path(p).write_text(page, encoding="utf-8"))
+    write_file(out / "report.md", lambda p: Path(p).write_text("\n".join(doc.m), encoding="utf-8"))
     return out / "report.html"
+
+
+def _days(man):
+    d = man.get("horizon_days")
+    try:
+        d = float(d)
+    except (TypeError, ValueError):
+        return "horizon ?"
+    return f"{d / 365:.1f} years ({d:,.0f} days)" if d >= 365 else f"{d:,.0f} days"

@@ -1,17 +1,24 @@
-"""``supplysim compare`` and ``supplysim report``."""
+"""``supplysim compare`` and ``supplysim report``: the experiment pipeline and its report.
+
+This module sits on the command-line layer: it runs an experiment
+(:mod:`supplysim.experiment`) and then draws the report (:mod:`supplysim.plots.report`), so the
+experiment package never imports the figures.
+"""
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
-__all__ = ["register"]
+__all__ = ["register", "cmd_compare", "cmd_report"]
 
 
 def register(sub):
     c = sub.add_parser(
         "compare", help="compare scenarios with paired replications; write a store, exports, figures, report",
         description="Run N replications of each scenario with common random numbers, store each replication in "
-                    "DIR/results.sqlite as it finishes, then write summary.json, replications.csv, timeseries.csv, "
-                    "figures and report.html. --resume continues an interrupted run.")
+                    "DIR/results.sqlite as it finishes, then write summary.json, replications.csv, timeseries.csv "
+                    "(series.parquet with pyarrow), figures and report.html. --resume continues an interrupted "
+                    "run.")
     c.add_argument("model", nargs="?", help="model file or directory (default: the default model)")
     c.add_argument("--scenarios", required=True, help="comma-separated scenario names (a+b combines two)")
     c.add_argument("--baseline", help="scenario the others are compared with (default: baseline if listed, "
@@ -28,12 +35,13 @@ def register(sub):
     c.add_argument("--resume", action="store_true", help="continue the run stored in --out")
     c.add_argument("--precision", type=float, help="add replications until the relative half-width of "
                                                    "--metric is at most this (e.g. 0.01)")
-    c.add_argument("--metric", default="fill_rate", help="metric for --precision (default fill_rate)")
+    c.add_argument("--metric", default="delivered_share",
+                   help="metric for --precision, every region's or one as name[REGION] (default delivered_share)")
     c.add_argument("--max-reps", type=int, help="upper bound on replications with --precision")
     c.add_argument("--no-report", action="store_true", help="skip figures and report.html")
     c.add_argument("--no-check", action="store_true", help="skip the monthly invariant checks (a few per cent "
                                                            "faster; results are the same)")
-    c.add_argument("--quiet", action="store_true", help="no progress bar")
+    c.add_argument("--quiet", action="store_true", help="no progress")
     c.set_defaults(func=cmd_compare)
 
     r = sub.add_parser("report", help="rebuild figures and report.html from a stored experiment",
@@ -44,9 +52,9 @@ def register(sub):
 
 
 def cmd_compare(a):
+    from ..experiment import Experiment
+    from ..experiment.summary import format_differences, format_headline, format_run_header
     from ..paths import default_model_path
-    from .experiment import Experiment
-    from .summary import format_table
     scen = [s.strip() for s in a.scenarios.split(",") if s.strip()]
     exp = Experiment(a.model or str(default_model_path()), scenarios=scen, baseline=a.baseline, reps=a.reps,
                      seed=a.seed, years=a.years, days=a.days, out=a.out, check=not a.no_check,
@@ -71,46 +79,21 @@ def cmd_compare(a):
     finally:
         if client is not None:
             client.close()
-    summ = res.summary()
-    print(format_table({s: _flat(v) for s, v in summ.items()}))
-    _print_differences(res)
-    if not a.no_report:
-        _report(res)
-    print(f"results in {a.out}")
+    print(format_run_header(res))
+    print(format_headline(res))
+    print(format_differences(res))
+    out = None if a.no_report else _report(res)
+    print(f"results in {a.out}" + (f"; report: {out}" if out else ""))
     return 0
 
 
-def _flat(sc):
-    return {"kpis": sc["kpis"], "regions": sc["regions"], "replications": sc["replications"]}
-
-
-def _print_differences(res):
-    diffs = res.differences([k for k in res.metrics(res.baseline) if k.startswith("fill_rate[") and "/" not in k])
-    if not diffs:
-        return
-    print(f"paired differences against {res.baseline} (scenario - baseline; Bonferroni-adjusted intervals)")
-    for s, d in diffs.items():
-        for k, st in d.items():
-            if not k.startswith("fill_rate["):
-                continue
-            lo, hi = st.get("ci_low"), st.get("ci_high")
-            vrf = st.get("variance_reduction")
-            print(f"  {s:<34} {k:<20} {st['mean']:+.4f} [{lo:+.4f}, {hi:+.4f}]"
-                  + (f"  VRF {vrf:.1f}" if vrf else "") if lo is not None else f"  {s} {k} {st['mean']:+.4f}")
-
-
 def _report(res):
-    try:
-        from ..plots.report import build_report
-    except ImportError:
-        return None
+    from ..plots.report import build_report
     return build_report(res)
 
 
 def cmd_report(a):
-    from pathlib import Path
-
-    from .experiment import ExperimentResults
+    from ..experiment import ExperimentResults
     if not (Path(a.dir) / "results.sqlite").exists():
         raise SystemExit(f"supplysim report: {a.dir}/results.sqlite not found")
     res = ExperimentResults(a.dir)
