@@ -112,7 +112,7 @@ window = ["2025-03", "2025-07"]
 threshold = 0.05
 
 [outcomes.jp_fill]
-metric = "fill_rate[JP]"
+metric = "on_time_fill[JP]"
 """
 
 
@@ -301,7 +301,7 @@ BAD_SPECS = [
      "regions = ['EU']\nwindow = ['2026-13', '2027-01']", "outcomes.y.window.0", "a month like"),
     ("[uncertainties.a]\nkeys = ['x.y']\nrange = [1, 5]\n[outcomes.y]\nkind = 'undelivered_share'\n"
      "regions = ['EU']\nthreshold = 10", "outcomes.y.threshold", "a share in [0, 1]"),
-    ("[uncertainties.a]\nkeys = ['x.y']\nrange = [1, 5]\n[outcomes.y]\nseries = 'supply_t'\nkeys = ['EU']\n"
+    ("[uncertainties.a]\nkeys = ['x.y']\nrange = [1, 5]\n[outcomes.y]\nseries = 'delivered_t'\nkeys = ['EU']\n"
      "stat = 'median'", "outcomes.y.stat", "expected one of"),
     ("[uncertainties.a]\nkeys = ['x.y']\nrange = [1, 5]\n[levers.b]\nkeys = ['x.y']\nvalues = [1, 2]\n"
      "[outcomes.y]\nmetric = 'fill_rate'", "levers.b.keys", "also set by uncertainties.a"),

@@ -41,9 +41,12 @@ def register(sub):
 
 
 def _default_out(model_path, scenario_name):
+    """A folder under runs/ named after the model and scenario, slugged: a scenario named "../../x"
+    must not lead outside runs/."""
+    from ..experiment.files import slug
     p = Path(str(model_path))
-    stem = p.stem if p.is_file() else p.name
-    return Path("runs") / f"{stem}-{scenario_name}"
+    stem = p.stem if p.is_file() else p.resolve().name
+    return Path("runs") / slug(f"{stem}-{scenario_name}")
 
 
 def cmd_run(a):

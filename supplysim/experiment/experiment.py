@@ -35,8 +35,9 @@ from ..engine.results import versions
 from ..model import load_model
 from ..model.overlay import Overrides
 from ..random import as_entropy
-from .executors import describe_executor, execute
 from .. import catalogue as cat
+from .executors import describe_executor, execute
+from .files import atomic_write, write_text
 from .metrics import replication_metrics, replication_series
 from .runner import cached_model, warmer
 from .sketch import Moments, QuantileSketch
@@ -602,22 +603,20 @@ class ExperimentResults:
         schema = pa.schema([("scenario", pa.string()), ("replication", pa.int32()), ("series", pa.string()),
                             ("key", pa.string()), ("month", pa.string()), ("value", pa.float64())])
 
-        def write(tmp):
-            with pq.ParquetWriter(tmp, schema) as w:
-                for s in self.scenarios:
-                    for r, months, ser in self.store.series(s):
-                        cols = {k: [] for k in schema.names}
-                        for name, (labels, arr) in ser.items():
-                            nm, nk = arr.shape
-                            cols["series"] += [name] * (nm * nk)
-                            cols["key"] += [str(k) for k in labels for _ in range(nm)]
-                            cols["month"] += list(months) * nk
-                            cols["value"] += np.asarray(arr, float).T.ravel().tolist()
-                        n = len(cols["value"])
-                        cols["scenario"] = [s] * n
-                        cols["replication"] = [r] * n
-                        w.write_table(pa.table(cols, schema=schema))
-        write_file(path, write)
+        with atomic_write(path, "wb") as fh, pq.ParquetWriter(fh, schema) as w:
+            for s in self.scenarios:
+                for r, months, ser in self.store.series(s):
+                    cols = {k: [] for k in schema.names}
+                    for name, (labels, arr) in ser.items():
+                        nm, nk = arr.shape
+                        cols["series"] += [name] * (nm * nk)
+                        cols["key"] += [str(k) for k in labels for _ in range(nm)]
+                        cols["month"] += list(months) * nk
+                        cols["value"] += np.asarray(arr, float).T.ravel().tolist()
+                    n = len(cols["value"])
+                    cols["scenario"] = [s] * n
+                    cols["replication"] = [r] * n
+                    w.write_table(pa.table(cols, schema=schema))
         return path
 
     # -- exports ---------------------------------------------------------------------------------------
@@ -629,54 +628,25 @@ class ExperimentResults:
         man["model_files"] = sorted(self.manifest.get("model_files", {}))
         units = {m.name: {"unit": m.unit, "kind": m.kind, "meaning": m.meaning} for m in cat.METRICS}
         data = {"manifest": man, "metrics": units, "scenarios": summ, "differences": self.differences()}
-        write_file(self.out / "summary.json",
-                   lambda p: Path(p).write_text(json.dumps(data, indent=1, default=str), encoding="utf-8"))
-
-        def replications(p):
-            with open(p, "w", newline="") as fh:
-                keys = {"scenario": None, "replication": None}
-                for s in self.scenarios:
-                    keys.update(dict.fromkeys(self._table(s)[1]))
-                w = csv.DictWriter(fh, fieldnames=list(keys))
-                w.writeheader()
-                for s in self.scenarios:   # streamed: one scenario's decoded rows at a time
-                    w.writerows({"scenario": s, "replication": r, **m} for r, m in self.store.metrics(s))
-        write_file(self.out / "replications.csv", replications)
-
-        def timeseries(p):
-            with open(p, "w", newline="") as fh:
-                w = csv.writer(fh)
-                w.writerow(["scenario", "series", "key", "month", "mean", "p05", "p50", "p95"])
-                for s, name, key, months, mean, p05, p50, p95 in self.timeseries():
-                    for i, mo in enumerate(months):
-                        w.writerow([s, name, key, mo, f"{mean[i]:.10g}", f"{p05[i]:.10g}", f"{p50[i]:.10g}",
-                                    f"{p95[i]:.10g}"])
-        write_file(self.out / "timeseries.csv", timeseries)
+        write_text(self.out / "summary.json", json.dumps(data, indent=1, default=str))
+        with atomic_write(self.out / "replications.csv") as fh:
+            keys = {"scenario": None, "replication": None}
+            for s in self.scenarios:
+                keys.update(dict.fromkeys(self._table(s)[1]))
+            w = csv.DictWriter(fh, fieldnames=list(keys))
+            w.writeheader()
+            for s in self.scenarios:   # streamed: one scenario's decoded rows at a time
+                w.writerows({"scenario": s, "replication": r, **m} for r, m in self.store.metrics(s))
+        with atomic_write(self.out / "timeseries.csv") as fh:
+            w = csv.writer(fh)
+            w.writerow(["scenario", "series", "key", "month", "mean", "p05", "p50", "p95"])
+            for s, name, key, months, mean, p05, p50, p95 in self.timeseries():
+                for i, mo in enumerate(months):
+                    w.writerow([s, name, key, mo, f"{mean[i]:.10g}", f"{p05[i]:.10g}", f"{p50[i]:.10g}",
+                                f"{p95[i]:.10g}"])
         if parquet or (parquet is None and _has("pyarrow")):
             self.write_parquet()
         return data
-
-
-def write_file(path, write):
-    """Write ``path`` whole or not at all: ``write(tmp)`` fills a temporary file in the same folder,
-    which then replaces ``path`` (a reader never sees half a file; an interrupted export leaves the
-    previous one)."""
-    import os
-    import tempfile
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        write(tmp)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)   # as open() would have made it, not mkstemp's 0600
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
 
 
 def _has(module):

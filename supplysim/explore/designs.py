@@ -32,7 +32,7 @@ Examples
 ... keys = []
 ... values = [1, 2]
 ... [outcomes.y]
-... metric = "fill_rate"
+... metric = "delivered_share[EU]"
 ... ''', "demo.toml")
 >>> d = make_design(spec, "full", 3, entropy=1)
 >>> [p.values for p in d.points()][:3]

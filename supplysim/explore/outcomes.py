@@ -6,15 +6,15 @@ stored metrics (``kind = "metric"``) or its monthly series (the others):
 ``undelivered_share``
     The share of the regions' magnet demand in the window that was not
     delivered in the window: ``(demand - delivered) / demand`` over the months
-    of the window (series ``demand_t`` and ``supply_t`` summed over the
+    of the window (series ``demand_t`` and ``delivered_t`` summed over the
     regions), floored at 0 (deliveries that clear a backlog from before the
     window are not negative losses). A fraction in [0, 1]; NaN without demand.
 ``series``
     A statistic (sum, mean, max, min, last) over the window's months of a
     stored monthly series, summed over the listed keys (for example
-    ``supply_t`` of ``["EU", "US"]`` in t, or ``backlog_t`` max in t).
+    ``delivered_t`` of ``["EU", "US"]`` in t, or ``backlog_t`` max in t).
 ``metric``
-    A per-replication metric as stored (``fill_rate[EU]``, ``tts_days[US]``,
+    A per-replication metric as stored (``delivered_share[EU]``, ``time_to_survive_days[US]``,
     any name in ``replications.csv``).
 
 Examples
@@ -22,7 +22,7 @@ Examples
 >>> import numpy as np
 >>> from supplysim.explore.spec import Outcome
 >>> ser = {"demand_t": (["EU"], np.array([[10.0], [10.0], [10.0]])),
-...        "supply_t": (["EU"], np.array([[10.0], [6.0], [8.0]]))}
+...        "delivered_t": (["EU"], np.array([[10.0], [6.0], [8.0]]))}
 >>> o = Outcome("lost", "undelivered_share", keys=("EU",), window=("2026-02", "2026-03"))
 >>> replication_outcome(o, {}, ["2026-01", "2026-02", "2026-03"], ser)
 0.3
@@ -75,14 +75,14 @@ def replication_outcome(o, metrics, months, series) -> float:
         return float("nan") if v is None else float(v)
     sel = _window(months, o.window)
     if o.kind == "undelivered_share":
-        for name in ("demand_t", "supply_t"):
+        for name in ("demand_t", "delivered_t"):
             if name not in series:
                 raise OutcomeError(f"outcome {o.name}: the stored results have no {name} series")
         labels, dem = series["demand_t"]
         labels = list(labels)
         cols = _columns(o, "demand_t", labels)
-        sup_labels, sup = series["supply_t"]
-        scols = _columns(o, "supply_t", list(sup_labels))
+        sup_labels, sup = series["delivered_t"]
+        scols = _columns(o, "delivered_t", list(sup_labels))
         d = float(dem[np.ix_(sel, cols)].sum()) if sel.size else 0.0
         v = float(sup[np.ix_(sel, scols)].sum()) if sel.size else 0.0
         if d <= 0:

@@ -32,7 +32,7 @@ Examples
 ... keys = ["facilities.mine.capacity"]
 ... range = [0, 2]
 ... [outcomes.y]
-... metric = "fill_rate"
+... metric = "delivered_share[EU]"
 ... ''', "demo.toml")
 >>> spec.uncertainties[0].from_unit([0.0, 0.5, 1.0])
 [0.0, 1.0, 2.0]

@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import catalogue as cat
-from ..experiment.experiment import write_file
+from ..experiment.files import write_text
 from ..experiment.summary import fmt_cell, fmt_value
 from . import figures as F
 
@@ -475,8 +475,8 @@ def build_report(res, figures=True, jobs=None, answer=None, title=None) -> Path:
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
             f"<title>{html.escape(q)}</title><style>{_CSS}</style></head><body>\n"
             + "\n".join(doc.h) + "\n</body></html>\n")
-    write_file(out / "report.html", lambda p: Path(p).write_text(page, encoding="utf-8"))
-    write_file(out / "report.md", lambda p: Path(p).write_text("\n".join(doc.m), encoding="utf-8"))
+    write_text(out / "report.html", page)
+    write_text(out / "report.md", "\n".join(doc.m))
     return out / "report.html"
 
 
