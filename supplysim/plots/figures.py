@@ -381,10 +381,10 @@ def load_scenario_model(res, scenario):
     """The model of ``scenario`` as recorded in the manifest, or None if it cannot be loaded.
 
     Tries the recorded path first; if that fails (another working directory, moved files), rebuilds
-    the model from the file texts stored in the manifest in a temporary folder that is removed after.
+    the model from the file texts stored in the manifest in a temporary folder that is removed after;
+    a stored name with '..' or a drive is skipped (files.contained), so nothing is written outside it.
     """
-    import shutil
-
+    from ..experiment.files import contained, write_tree
     from ..model import load_model
     path = res.manifest.get("model_path")
     if not path:
@@ -397,19 +397,14 @@ def load_scenario_model(res, scenario):
     files = res.manifest.get("model_files") or {}
     if not isinstance(files, dict) or not files:
         return None
-    tmp = Path(tempfile.mkdtemp(prefix="supplysim-model-"))
-    try:
-        for name, text in files.items():
-            p = tmp / str(name).lstrip("/")
-            p.parent.mkdir(parents=True, exist_ok=True)
-            p.write_text(text)
-        if sc is not None and sc.endswith(".toml"):
-            sc = str(tmp / sc.lstrip("/"))
-        return load_model(str(tmp / str(path).lstrip("/")), scenario=sc)
-    except Exception:
-        return None
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    with tempfile.TemporaryDirectory(prefix="supplysim-model-") as tmp:
+        try:
+            write_tree({str(n).lstrip("/"): t for n, t in files.items()}, tmp)
+            if sc is not None and sc.endswith(".toml"):
+                sc = str(contained(tmp, sc.lstrip("/")))
+            return load_model(str(contained(tmp, str(path).lstrip("/"))), scenario=sc)
+        except Exception:
+            return None
 
 
 def disrupted_elements(model) -> tuple:
