@@ -42,6 +42,7 @@ class Buyer:
         self.orders = 0
         self.watchers = {}         # commodity -> callables run on every change of its position
         self.short_hooks = []      # callables(buyer, c) run when an order is due and the position is low
+        self.cover = {}            # commodity -> callable(now) -> (factor, extra days) on its days of cover
         self._fixed = {}           # commodity -> levels in tonnes, where no level is in days of cover
         self._no_order_above = {}  # commodity -> reorder point of a fixed-level policy
         self.quick_floor = {}      # the same, where reviews are continuous and nothing watches the position
@@ -56,6 +57,12 @@ class Buyer:
                                 if lv is not None and self.policies[c].policy in _REORDER_POINT}
         self.quick_floor = {c: f for c, f in self._no_order_above.items()
                             if self.review_every.get(c) == 0 and c not in self.watchers}
+
+    def set_cover(self, c, fn):
+        """Scale the policy's days of cover of ``c``: ``fn(now)`` returns ``(factor, extra_days)`` and a
+        level of ``v`` days becomes ``v * factor + extra_days`` days (a market's stock release and
+        building). Levels in tonnes are left as they are."""
+        self.cover[c] = fn
 
     def watch(self, c, fn):
         """Call ``fn(buyer, c)`` every time the position of ``c`` changes (before its review)."""
@@ -121,13 +128,18 @@ class Buyer:
         out = {}
         rate = None
         extra = self.licence_days(pol.commodity, now) if self.gated else 0.0
+        cover = self.cover.get(pol.commodity) if self.cover else None
         for name, (v, in_days) in pol.levels.items():
             if in_days:
                 if rate is None:
                     rate = self.node.usage_rate(pol.commodity, now)
                 # cover is planned over the lead time buyers expect: a licence review in force on
                 # their supply lengthens it by its mean delay, in proportion to the lanes' shares
-                v = (v + extra) * rate if name != "Q" else v * rate
+                if cover is not None and name != "Q":
+                    f, more = cover(now)
+                    v = ((v + extra) * f + more) * rate
+                else:
+                    v = (v + extra) * rate if name != "Q" else v * rate
             out[name] = v
         return out
 

@@ -9,6 +9,7 @@ leaves the draws, and so common random numbers, untouched.
 from __future__ import annotations
 
 import math
+from collections import deque
 
 import numpy as np
 
@@ -39,6 +40,8 @@ class Sink:
         self.shocks = []       # (start, end, factor) dated changes of the rate (before the first draw)
         self.factors = []      # callables factor(now): multiply each order as it is placed
         self.shortage_hooks = []   # callables(sink, now) at every order not served in full at once
+        self.level = 1.0       # share of the demand rate still placed (a market's demand response; see rate_at)
+        self.patience = None   # callable() -> days an unmet order waits before it is lost (see set_patience)
         self.lost_mode = spec.unmet == "lost"
         self.k = math.log1p(spec.growth) / 365.0 if spec.growth else 0.0
         # running totals; the monthly records are their differences between month ends
@@ -61,13 +64,70 @@ class Sink:
         """Multiply every order placed at ``now`` by ``fn(now)`` (demand changed during the run)."""
         self.factors.append(fn)
 
+    def set_patience(self, draw):
+        """Unmet orders wait, then are lost: ``draw()`` gives each order's patience in days.
+
+        ``draw`` is called once per order, in order (so each order keeps its draw across
+        scenarios, rule R4). What an order still lacks when its patience runs out is taken
+        off the backlog and counted as lost; deliveries serve the oldest orders first. This
+        replaces the sink's ``unmet`` setting (patience 0 is pure lost sales, infinite
+        patience pure backorders).
+        """
+        self.patience = draw
+        self.lost_mode = False
+        self._queue = deque()   # [tonnes still owed] per deferred order, oldest first
+        self._queued = 0.0
+
+    def _defer(self, q, now, wait):
+        """``q`` tonnes of the order placed now are backordered for ``wait`` days at most."""
+        if wait <= 0.0:
+            self._cancel(q, now)
+            return
+        self._reconcile(q)
+        entry = [q]
+        self._queue.append(entry)
+        self._queued += q
+        self.env.call(wait, self._expire, entry)
+
+    def _reconcile(self, new=0.0):
+        # deliveries since the last look served the oldest deferred orders first (``new``: tonnes
+        # on the backlog that are not queued yet)
+        excess = self._queued - (self.lane.open - new)
+        queue = self._queue
+        while excess > EPS and queue:
+            e = queue[0]
+            x = e[0] if e[0] < excess else excess
+            e[0] -= x
+            excess -= x
+            self._queued -= x
+            if e[0] <= EPS:
+                self._queued -= e[0]
+                queue.popleft()
+
+    def _expire(self, entry):
+        self._reconcile()
+        q = entry[0]
+        if q > EPS:
+            entry[0] = 0.0
+            self._queued -= q
+            self._cancel(q, self.env.now)
+
+    def _cancel(self, q, now):
+        q = min(q, self.lane.open)
+        if q <= EPS:
+            return
+        self.touch(now)
+        self.book.cancel(self.lane, q)
+        self.lost += q
+        self.node.touch(self.commodity)
+
     def reset(self):
         """Start the running totals again (end of a warm-up)."""
         self.demand = self.filled = self.delivered = self.lost = 0.0
 
     def rate_at(self, t):
         """Expected demand in t/day at time ``t`` (growth and shocks applied)."""
-        r = self.spec.rate_per_day * (math.exp(self.k * t) if self.k else 1.0)
+        r = self.spec.rate_per_day * (math.exp(self.k * t) if self.k else 1.0) * self.level
         for a, b, f in self.shocks:
             if a <= t < b:
                 r *= f
@@ -141,6 +201,7 @@ class Sink:
 
     def arrive(self, d, now):
         """An order of ``d`` tonnes arrives."""
+        wait = self.patience() if self.patience is not None else None
         self.demand += d
         node = self.node
         c = self.commodity
@@ -175,6 +236,8 @@ class Sink:
         if self.lost_mode and ln.open > EPS:
             self.touch(now)
             self.lost += book.withdraw(ln)
+        elif wait is not None and imm < d - EPS:
+            self._defer(d - imm, now, wait)
         node.touch(c)
 
 

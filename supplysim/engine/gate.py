@@ -36,6 +36,7 @@ class RuleRT:
         self.pending = {}
         self.credit = {}
         self.log = []          # (lane id, applied day, delay days, approved, tonnes)
+        self.applied = []      # (day, tonnes) of every application, decided or not
         self.refused_t = 0.0
         self.blocked_attempts = 0
         self._buf = None
@@ -99,6 +100,15 @@ class RuleRT:
         v = self.sim.model.commodities[commodity].value_per_t
         return tot / v if v else tot
 
+    def would_control(self, ln, comp) -> bool:
+        """Whether the rule, once in force, controls what ``ln`` ships (by commodity or content; its
+        dates and general licences aside): buyers plan ahead of an announced rule with this."""
+        s = self.spec
+        if ln.commodity in s.commodities:
+            return True
+        c = self.content(comp, ln.commodity)
+        return c > 0 and c >= s.threshold * (1 - 1e-9)
+
     def controls(self, ln, comp, now) -> bool:
         lo, hi, v = self._force   # in_force's cache, read here without a call: this runs on every gated dispatch
         if not (lo <= now < hi):
@@ -160,6 +170,7 @@ class RuleRT:
             review, hold, u = self._draws()
             delay = max(review, 0.0) + max(hold, 0.0)
             self.pending[key] = pend + need
+            self.applied.append((now, need))
             self.sim.env.call(delay, self._decide, (ln, need, now, u))
         return cred
 
@@ -190,6 +201,7 @@ class Gate:
         self.sim = sim
         self.rules = [RuleRT(sim, s, stream(f"licence:{s.id}")) for s in specs]
         self.quotas = [r for r in self.rules if r.mechanism == "quota"]
+        self.licences = [r for r in self.rules if r.mechanism == "licence"]
 
     def attach(self, lanes):
         """Give each lane the rules that can reach it; the gate then limits what those lanes ship."""
@@ -263,6 +275,25 @@ class Gate:
         for r in self.rules:
             out.update(r.spec.boundaries())
         return sorted(out)
+
+    def monthly(self, starts, until):
+        """Licence volumes per month and rule: labels ``RULE:applied_t`` (by the month the exporter
+        applied), ``RULE:approved_t`` and ``RULE:refused_t`` (by the month of the decision), in t."""
+        edges = np.asarray(list(starts) + [until], float)
+        labels, cols = [], []
+        for r in self.licences:
+            app, ok, no = (np.zeros(len(starts)) for _ in range(3))
+            for t, q in r.applied:
+                i = int(np.searchsorted(edges, t, side="right")) - 1
+                if 0 <= i < len(starts):
+                    app[i] += q
+            for _, t, delay, approved, q in r.log:
+                j = int(np.searchsorted(edges, t + delay, side="right")) - 1
+                if 0 <= j < len(starts):
+                    (ok if approved else no)[j] += q
+            labels += [f"{r.spec.id}:applied_t", f"{r.spec.id}:approved_t", f"{r.spec.id}:refused_t"]
+            cols += [app, ok, no]
+        return labels, (np.stack(cols, axis=1) if cols else np.zeros((len(starts), 0)))
 
     def report(self):
         """Per rule: applications, approvals, refused tonnes, mean delay, quota use."""

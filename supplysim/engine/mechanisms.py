@@ -1,6 +1,6 @@
 """Mechanisms: what acts on a running network besides production, ordering and shipping.
 
-Disruptions, responses, export controls and markets are mechanisms. Each is
+Disruptions, responses, export controls and markets (:mod:`.market`) are mechanisms. Each is
 installed on a :class:`~.simulation.Simulation` once its network is built and
 acts only through these hooks:
 
@@ -16,6 +16,10 @@ hook                                      when it acts
 ``sink.add_factor(fn)``                   each order: multiplied by ``fn(now)`` (demand changed during the
                                           run; the draws, and so common random numbers, stay as they are)
 ``sink.shortage_hooks``                   each order not served in full at once
+``sink.set_patience(draw)``               unmet orders wait ``draw()`` days each, then what is unserved is lost
+``sink.level``                            share of the demand rate still placed (buyers plan cover on it)
+``node.buyer.set_cover(c, fn)``           days-of-cover levels of ``c`` become ``v * f + extra`` with
+                                          ``(f, extra) = fn(now)`` (stock release and building)
 ``plant.add_outage``, ``set_schedule``    capacity changes
 ``plant.recipe.steer(fn)``                a graded maker's new period: ``fn(recipe, now, desired)``
                                           returns the target grade mix (shares in grade order) before
@@ -25,6 +29,8 @@ hook                                      when it acts
 ``sim.each_month(fn)``                    at every month end, after the month's records: ``fn(sim, now)``
 ``sim.signals``                           named values published by one mechanism and read by others
                                           (a price)
+``sim.records[name] = fn``                a monthly series of the mechanism's own in the result:
+                                          ``fn(month start days, horizon) -> (labels, array)``
 ``sim.env.loop``, ``process``, ``call``   the mechanism's own story in time (a :class:`~.kernel.Loop`, a
                                           SimPy process, or one callback)
 ========================================  ================================================================

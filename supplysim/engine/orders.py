@@ -77,6 +77,14 @@ class OrderBook:
             ln.dst.on_order[c] -= x
         return x
 
+    def cancel(self, ln, q):
+        """Take back ``q`` tonnes of what ``ln`` has not yet shipped (an order cancelled in part)."""
+        ln.open -= q
+        c = ln.commodity
+        ln.src.owed[c] -= q
+        if ln.sink is None:
+            ln.dst.on_order[c] -= q
+
     # -- shipping -----------------------------------------------------------------------------
     def ship(self, ln, q):
         """``q`` tonnes of the line on ``ln`` leave the supplier."""

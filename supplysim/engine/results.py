@@ -201,6 +201,11 @@ def build_result(sim, until, wall_s) -> ReplicationResult:
     series = {k: (label[k], np.asarray(v, float).reshape(len(v), len(label[k]))) for k, v in rec.items()}
     months = [m.calendar.month_label(i) for i in range(len(rec["demand"]))]
     series["trade"] = _trade(sim, series["shipped"])
+    starts = m.calendar.month_starts(until)
+    for name, fn in sim.records.items():   # the mechanisms' own monthly series (prices, ...)
+        series[name] = fn(starts, until)
+    if sim.gate.licences:
+        series["licences"] = sim.gate.monthly(starts, until)
     from .results import versions as _v
     controls = sim.gate.report()
     manifest = {"model": m.name, "model_sha256": m.digest(), "scenario": m.scenario_name, "warmup_days": t0,

@@ -15,6 +15,7 @@ from .gate import Gate
 from .invariants import InvariantError, balance, check
 from .kernel import FIRST, URGENT, Kernel
 from .lane import Lane
+from .market import install_market
 from .mechanisms import Signals, install_disruptions
 from .node import Node
 from .orders import OrderBook
@@ -71,6 +72,8 @@ class Simulation:
         self.qualifications = []   # (lane id, day qualified)
         self._monthly = []         # mechanisms' month-end hooks
         self.grade_demands = {}    # graded demand entry -> GradeDemand, made on first use (engine/grades.py)
+        #: monthly series mechanisms add to the result: name -> fn(month start days, horizon) -> (labels, array)
+        self.records = {}
         starts = [d.start for d in model.disruptions if d.kind != "expansion"] + \
                  [r.effective for r in model.controls if math.isfinite(r.effective)]
         #: when the scenario's first disruption or control starts (time to survive counts from here)
@@ -154,6 +157,7 @@ class Simulation:
         self.clocks = [DemandClock(env, group, t0, dt) for (t0, dt), group in clocks.items()]
         install_disruptions(self)
         install_responses(self)
+        install_market(self)
         for ln in self.lanes.values():
             ln.settle()
         for s in self.sinks.values():

@@ -57,6 +57,7 @@ class ControlRule:
     defence_approval: float = 0.0
     general_licences: tuple = ()
     description: str = ""
+    announced: float | None = None   # day the rule was announced, when before ``effective`` (buyers stock up)
 
     def in_force(self, t: float) -> bool:
         if not self.effective <= t < self.end:
@@ -102,7 +103,7 @@ RULE_KEYS = {"issuer", "mechanism", "elements", "commodities", "threshold", "bas
              "destinations", "except_destinations", "end_use", "extraterritorial", "effective", "end",
              "suspended", "quota_t", "quota_period_days", "review_days", "customs_hold_days", "approval",
              "approval_by_destination", "defence_approval", "general_licences", "description", "source", "note",
-             "enabled"}
+             "enabled", "announced"}
 
 
 def parse_controls(ck, raw, cal, commodities):
@@ -135,6 +136,9 @@ def parse_controls(ck, raw, cal, commodities):
             dests = tuple(ck.get(t, p, "destinations", F.list_of(F.string, nonempty=True), []))
         eff = ck.get(t, p, "effective", F.date, None)
         end = ck.get(t, p, "end", F.date, None)
+        ann = ck.get(t, p, "announced", F.date, None)
+        if ann is not None and (eff is None or ann > eff):
+            ck.error(p + ("announced",), f"expected a date on or before 'effective', found {ann}")
         susp = []
         for i, w in enumerate(ck.get(t, p, "suspended", F.list_of(lambda x: x), [])):
             q = p + ("suspended", i)
@@ -181,5 +185,6 @@ def parse_controls(ck, raw, cal, commodities):
             end_uses=tuple(ck.get(t, p, "end_use", F.list_of(F.choice("civil", "defence")), ["civil", "defence"])),
             extraterritorial=ck.get(t, p, "extraterritorial", F.boolean, False),
             effective=cal.day(eff) if eff else -math.inf, end=cal.day(end) if end else math.inf,
-            suspended=tuple(susp), description=t.get("description", ""), **kw))
+            suspended=tuple(susp), description=t.get("description", ""),
+            announced=cal.day(ann) if ann is not None else None, **kw))
     return out

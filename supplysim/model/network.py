@@ -15,6 +15,7 @@ from .errors import ModelError, Problem
 from .load import Document, allowed_roots, merge_documents, read_document, resolve_model_path
 from .overlay import apply_overrides
 from .controls import parse_controls
+from .market import parse_market
 from .parse import (parse_calendar, parse_commodities, parse_demand, parse_disruptions, parse_facilities,
                     parse_lanes)
 from .specs import Calendar
@@ -23,7 +24,7 @@ __all__ = ["Model", "load_model", "list_scenarios", "scenario_path", "overlay_pr
            "NEW_ENTITY_KEYS"]
 
 TOP_KEYS = {"model", "commodities", "facilities", "lanes", "demand", "options", "scenario", "disruptions",
-            "controls"}
+            "controls", "market"}
 SCENARIO_KEYS = {"name", "description", "references", "options", "start", "source", "note"}
 
 
@@ -53,6 +54,7 @@ class Model:
     path: str = ""
     graph: nx.MultiDiGraph = None
     content_sha256: str = ""
+    market: object = None   # the [market] section (supplysim.model.market.MarketSpec), None without one
 
     @property
     def scenario_name(self) -> str:
@@ -311,6 +313,7 @@ def load_model(path, scenario=None, options=(), overrides=None, allow=()) -> Mod
                                                  data.get("disruptions", {})), cal)
     controls = parse_controls(ck, ck.table(data.get("controls", {}), ("controls",), data.get("controls", {})),
                               cal, commodities)
+    market = parse_market(ck, data.get("market"), sinks, commodities, facilities)
     for did in set(buffers) & set(facilities):
         ck.error(("demand", did), f"id '{did}' is also a facility id; sink ids must be distinct")
     nodes = {**facilities, **{k: v for k, v in buffers.items() if k not in facilities}}
@@ -333,7 +336,7 @@ def load_model(path, scenario=None, options=(), overrides=None, allow=()) -> Mod
         raise ModelError(ck.problems)
     model = Model(name or Path(str(path)).stem, description, cal, period, years, commodities, nodes, lanes,
                   sinks, disruptions, meta, controls, dict(doc.files), str(path),
-                  content_sha256=content_digest(doc.data))
+                  content_sha256=content_digest(doc.data), market=market)
     model.graph = _graph(model)
     _check_reachability(ck, model)
     if ck.problems:
