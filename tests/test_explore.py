@@ -105,11 +105,11 @@ unit = "days"
 keys = ["demand.jp_ev.initial_stock"]
 values = [250, 600]
 
-[outcomes.jp_undelivered]
-kind = "undelivered_share"
+[outcomes.jp_lost]
+metric = "demand_lost_pct"
 regions = ["JP"]
 window = ["2025-03", "2025-07"]
-threshold = 0.05
+threshold = 5
 
 [outcomes.jp_fill]
 metric = "on_time_fill[JP]"
@@ -251,7 +251,7 @@ def test_a_resumed_exploration_equals_an_uninterrupted_one_bit_for_bit(tmp_path,
     resumed = Exploration(TUTORIAL, tutorial_spec, out=tmp_path / "cut", design=None, n=None, reps=2,
                           days=200).run(resume=True, progress=False)
     assert _rows(tmp_path / "full") == _rows(tmp_path / "cut") and len(_rows(tmp_path / "full")) == 12
-    for o in ("jp_undelivered", "jp_fill"):
+    for o in ("jp_lost", "jp_fill"):
         np.testing.assert_array_equal(full.outcomes()[o], resumed.outcomes()[o])
     with pytest.raises(ValueError, match="--seed 22 differs"):
         Exploration(TUTORIAL, tutorial_spec, out=tmp_path / "cut", **{**kw, "seed": 22}).run(resume=True,
@@ -281,37 +281,41 @@ def test_every_point_draws_the_same_random_numbers(tmp_path, tutorial_spec):
 
 # ---- bad explore files -----------------------------------------------------------------------------------
 BAD_SPECS = [
-    ("[uncertainties.a]\nkeys = ['facilities.alloy_kr.capacity']\nrange = [5, 1]\n[outcomes.y]\nmetric = 'fill_rate'",
+    ("[uncertainties.a]\nkeys = ['facilities.alloy_kr.capacity']\nrange = [5, 1]\n[outcomes.y]\nmetric = 'delivered_share[EU]'",
      "uncertainties.a.range", "low < high"),
     ("[uncertainties.a]\nkeys = ['facilities.alloy_kr.capacity']\nrange = [1, 5]\ndist = 'weibull'\n"
-     "[outcomes.y]\nmetric = 'fill_rate'", "uncertainties.a.dist", "expected one of"),
+     "[outcomes.y]\nmetric = 'delivered_share[EU]'", "uncertainties.a.dist", "expected one of"),
     ("[uncertainties.a]\nkeys = ['facilities.alloy_kr.capacity']\nrange = [1, 5]\ndist = 'triangular'\n"
-     "[outcomes.y]\nmetric = 'fill_rate'", "uncertainties.a.mode", "missing required key"),
-    ("[uncertainties.a]\nkeys = ['facilities.alloy_kr.capacity']\n[outcomes.y]\nmetric = 'fill_rate'",
+     "[outcomes.y]\nmetric = 'delivered_share[EU]'", "uncertainties.a.mode", "missing required key"),
+    ("[uncertainties.a]\nkeys = ['facilities.alloy_kr.capacity']\n[outcomes.y]\nmetric = 'delivered_share[EU]'",
      "uncertainties.a", "range = [low, high]"),
-    ("[uncertainties.a]\nrange = [1, 5]\n[outcomes.y]\nmetric = 'fill_rate'", "uncertainties.a.keys",
+    ("[uncertainties.a]\nrange = [1, 5]\n[outcomes.y]\nmetric = 'delivered_share[EU]'", "uncertainties.a.keys",
      "missing required key"),
-    ("[uncertainties.a]\nkeys = ['facilities..capacity']\nrange = [1, 5]\n[outcomes.y]\nmetric = 'fill_rate'",
+    ("[uncertainties.a]\nkeys = ['facilities..capacity']\nrange = [1, 5]\n[outcomes.y]\nmetric = 'delivered_share[EU]'",
      "uncertainties.a.keys.0.key", "empty segment"),
-    ("[uncertainties.a]\nkeys = ['x.y']\nrange = [1, 5]\nranges = 3\n[outcomes.y]\nmetric = 'fill_rate'",
+    ("[uncertainties.a]\nkeys = ['x.y']\nrange = [1, 5]\nranges = 3\n[outcomes.y]\nmetric = 'delivered_share[EU]'",
      "uncertainties.a.ranges", "did you mean 'range'"),
     ("[uncertainties.a]\nkeys = ['x.y']\nrange = [1, 5]", "outcomes", "at least one outcome"),
-    ("[outcomes.y]\nmetric = 'fill_rate'", "uncertainties", "at least one uncertainty"),
-    ("[uncertainties.a]\nkeys = ['x.y']\nrange = [1, 5]\n[outcomes.y]\nkind = 'undelivered_share'\n"
+    ("[outcomes.y]\nmetric = 'delivered_share[EU]'", "uncertainties", "at least one uncertainty"),
+    ("[uncertainties.a]\nkeys = ['x.y']\nrange = [1, 5]\n[outcomes.y]\nmetric = 'demand_lost_pct'\n"
      "regions = ['EU']\nwindow = ['2026-13', '2027-01']", "outcomes.y.window.0", "a month like"),
-    ("[uncertainties.a]\nkeys = ['x.y']\nrange = [1, 5]\n[outcomes.y]\nkind = 'undelivered_share'\n"
-     "regions = ['EU']\nthreshold = 10", "outcomes.y.threshold", "a share in [0, 1]"),
+    ("[uncertainties.a]\nkeys = ['x.y']\nrange = [1, 5]\n[outcomes.y]\nmetric = 'demand_lost_pct'\n"
+     "regions = ['EU']\nthreshold = 150", "outcomes.y.threshold", "in [0, 100]"),
+    ("[uncertainties.a]\nkeys = ['x.y']\nrange = [1, 5]\n[outcomes.y]\nmetric = 'time_to_survive_days'\n"
+     "regions = ['EU']", "outcomes.y.metric", "cannot be computed over a window"),
+    ("[uncertainties.a]\nkeys = ['x.y']\nrange = [1, 5]\n[outcomes.y]\nmetric = 'on_time_fill'\n"
+     "window = ['2026-01', '2027-01']", "outcomes.y.regions", "a window needs the regions"),
     ("[uncertainties.a]\nkeys = ['x.y']\nrange = [1, 5]\n[outcomes.y]\nseries = 'delivered_t'\nkeys = ['EU']\n"
      "stat = 'median'", "outcomes.y.stat", "expected one of"),
     ("[uncertainties.a]\nkeys = ['x.y']\nrange = [1, 5]\n[levers.b]\nkeys = ['x.y']\nvalues = [1, 2]\n"
-     "[outcomes.y]\nmetric = 'fill_rate'", "levers.b.keys", "also set by uncertainties.a"),
+     "[outcomes.y]\nmetric = 'delivered_share[EU]'", "levers.b.keys", "also set by uncertainties.a"),
     ("[uncertainties.a]\nkeys = ['x.y']\nrange = [1, 5]\n[levers.b]\nkeys = ['x.z']\nrange = [1, 2]\n"
-     "[outcomes.y]\nmetric = 'fill_rate'", "levers.b.range", "unknown key"),
-    ("[uncertainties.a]\nkeys = ['x.y']\nrange = [1, 5]\n[outcomes.a]\nmetric = 'fill_rate'", "outcomes.a",
+     "[outcomes.y]\nmetric = 'delivered_share[EU]'", "levers.b.range", "unknown key"),
+    ("[uncertainties.a]\nkeys = ['x.y']\nrange = [1, 5]\n[outcomes.a]\nmetric = 'delivered_share[EU]'", "outcomes.a",
      "names must be distinct"),
-    ("[uncertainties.'a b']\nkeys = ['x.y']\nrange = [1, 5]\n[outcomes.y]\nmetric = 'fill_rate'",
+    ("[uncertainties.'a b']\nkeys = ['x.y']\nrange = [1, 5]\n[outcomes.y]\nmetric = 'delivered_share[EU]'",
      "uncertainties.a b", "letters, digits and underscores"),
-    ("[uncertainties.a]\nkeys = ['x.y']\nrange = [1, 5]\n[outcomes.y]\nmetric = 'fill_rate'\n[explore]\nyears = -1",
+    ("[uncertainties.a]\nkeys = ['x.y']\nrange = [1, 5]\n[outcomes.y]\nmetric = 'delivered_share[EU]'\n[explore]\nyears = -1",
      "explore.years", "expected a number > 0"),
     ("[uncertainties.a\nkeys = 1", "", "not valid TOML"),
 ]
@@ -329,18 +333,18 @@ def test_a_bad_explore_file_is_an_error_naming_the_file_and_the_key(tmp_path, te
 
 MODEL_BAD_SPECS = [
     ("[uncertainties.a]\nkeys = ['facilities.alloy_kr.capacty']\nrange = [100, 500]\n[outcomes.y]\n"
-     "metric = 'fill_rate'", "uncertainties.a.keys.0", "facilities.alloy_kr.capacty: no key 'capacty'"),
+     "metric = 'delivered_share[EU]'", "uncertainties.a.keys.0", "facilities.alloy_kr.capacty: no key 'capacty'"),
     ("[uncertainties.a]\nkeys = ['facilities.alloy_kr.capacity']\nrange = [-500, -100]\n[outcomes.y]\n"
-     "metric = 'fill_rate'", "uncertainties.a.keys.0", "facilities.alloy_kr.capacity: expected a number"),
-    ("[uncertainties.a]\nkeys = []\nrange = [1, 5]\n[outcomes.y]\nmetric = 'fill_rate'", "uncertainties.a.keys",
+     "metric = 'delivered_share[EU]'", "uncertainties.a.keys.0", "facilities.alloy_kr.capacity: expected a number"),
+    ("[uncertainties.a]\nkeys = []\nrange = [1, 5]\n[outcomes.y]\nmetric = 'delivered_share[EU]'", "uncertainties.a.keys",
      "sets no model value"),
     ("[uncertainties.a]\nkeys = ['facilities.alloy_kr.capacity']\nrange = [100, 500]\n[outcomes.y]\n"
-     "kind = 'undelivered_share'\nregions = ['EUR']", "outcomes.y.regions", "unknown region 'EUR'"),
+     "metric = 'demand_lost_pct'\nregions = ['EUR']", "outcomes.y.regions", "unknown region 'EUR'"),
     ("[uncertainties.a]\nkeys = ['facilities.alloy_kr.capacity']\nrange = [100, 500]\n[outcomes.y]\n"
-     "kind = 'undelivered_share'\nregions = ['EU']\nwindow = ['2025-01', '2031-12']", "outcomes.y.window",
+     "metric = 'demand_lost_pct'\nregions = ['EU']\nwindow = ['2025-01', '2031-12']", "outcomes.y.window",
      "is not within the run"),
     ("[uncertainties.a]\nkeys = ['facilities.alloy_kr.capacity']\nrange = [100, 500]\n[levers.b]\n"
-     "options = [[], ['no-such-option']]\n[outcomes.y]\nmetric = 'fill_rate'", "levers.b.options",
+     "options = [[], ['no-such-option']]\n[outcomes.y]\nmetric = 'delivered_share[EU]'", "levers.b.options",
      "unknown option 'no-such-option'"),
 ]
 
@@ -381,26 +385,26 @@ def test_explore_command_runs_reports_answer_first_and_exports_for_ema_and_salib
     printed = capsys.readouterr().out
     assert code == 0 and printed.startswith("Answer: In ")
     for f in ("results.sqlite", "report.html", "report.md", "analysis.json", "points.csv", "ema_results.tar.gz",
-              "salib/problem.txt", "salib/X.txt", "figures/jp_undelivered_pairs.png"):
+              "salib/problem.txt", "salib/X.txt", "figures/jp_lost_pairs.png"):
         assert (out / f).stat().st_size > 0, f
     page = (out / "report.html").read_text()
     assert page.index("Answer.") < page.index("<table") < page.index("<img")
     html.parser.HTMLParser().feed(page)
     an = json.loads((out / "analysis.json").read_text())
-    share = an["analysis"]["jp_undelivered"]["by_policy"]["jp_buffer=250"]["share_bad"]
+    share = an["analysis"]["jp_lost"]["by_policy"]["jp_buffer=250"]["share_bad"]
     rows = list(csv.DictReader(open(out / "points.csv")))
     assert len(rows) == 64 and set(rows[0]) >= {"point", "alloy_capacity", "eu_lead_max", "jp_buffer",
-                                                  "jp_undelivered", "jp_fill"}
-    bad = sum(float(r["jp_undelivered"]) > 0.05 for r in rows if r["policy"] == "jp_buffer=250")
+                                                  "jp_lost", "jp_fill"}
+    bad = sum(float(r["jp_lost"]) > 5 for r in rows if r["policy"] == "jp_buffer=250")
     assert bad == share["bad"] and share["n"] == 32
     with tarfile.open(out / "ema_results.tar.gz") as z:
-        assert sorted(z.getnames()) == ["experiments.csv", "jp_fill.cls", "jp_undelivered.cls", "metadata.json"]
+        assert sorted(z.getnames()) == ["experiments.csv", "jp_fill.cls", "jp_lost.cls", "metadata.json"]
         meta = json.loads(z.extractfile("metadata.json").read())
         assert meta["experiments"]["policy"] == "category" and meta["outcomes"][0][0] == "ScalarOutcome"
     # the report is rebuilt from the store alone, with another threshold
-    assert main(["explore-report", str(out), "--threshold", "jp_undelivered=0.5"]) == 0
+    assert main(["explore-report", str(out), "--threshold", "jp_lost=50"]) == 0
     an2 = json.loads((out / "analysis.json").read_text())
-    assert an2["analysis"]["jp_undelivered"]["threshold"] == 0.5
+    assert an2["analysis"]["jp_lost"]["threshold"] == 50
     with pytest.raises(SystemExit, match="no outcome 'nope'"):
         main(["explore-report", str(out), "--threshold", "nope=1"])
 
@@ -443,4 +447,37 @@ def test_the_ema_archive_loads_in_ema_workbench_and_the_adapter_runs_supplysim(t
     pol = ema.Policy("p", jp_buffer=pt.values["jp_buffer"])
     _, outs = ema.perform_experiments(m, scenarios=[sc], policies=[pol])
     assert outs["jp_fill"][0] == res.means("jp_fill")[3]
-    assert outs["jp_undelivered"][0] == res.means("jp_undelivered")[3]
+    assert outs["jp_lost"][0] == res.means("jp_lost")[3]
+
+
+def test_a_damaged_row_is_dropped_and_rerun_on_resume_to_the_same_numbers(tmp_path, tutorial_spec, capsys):
+    pytest.importorskip("SALib")
+    import sqlite3
+    kw = dict(design="lhs", n=2, reps=1, seed=13, days=200)
+    Exploration(TUTORIAL, tutorial_spec, out=tmp_path / "a", **kw).run(progress=False)
+    clean = _rows(tmp_path / "a")
+    con = sqlite3.connect(tmp_path / "a" / "results.sqlite")
+    with con:
+        con.execute("UPDATE replications SET metrics = replace(metrics, '\"demand_t[EU]\": ', '\"demand_t[EU]\": 1') "
+                    "WHERE scenario = 'x00001@jp_buffer=600'")
+    con.close()
+    Exploration(TUTORIAL, tutorial_spec, out=tmp_path / "a", **kw).run(resume=True, progress=False)
+    assert "was damaged" in capsys.readouterr().err
+    assert _rows(tmp_path / "a") == clean
+
+
+def test_an_options_lever_switches_the_models_named_options_on_per_point(tmp_path):
+    model = tmp_path / "model.toml"
+    model.write_text(Path(TUTORIAL).read_text() + '\n[options.small-alloy]\ndescription = "a small alloy plant"\n'
+                     '[options.small-alloy.facilities.alloy_kr]\ncapacity = 600\n')
+    spec = tmp_path / "spec.toml"
+    spec.write_text('[uncertainties.eu_lead]\nkeys = ["lanes.magnets-eu-buyers.lead_time.max"]\nrange = [38, 60]\n'
+                    '[levers.plant]\noptions = [[], ["small-alloy"]]\n'
+                    '[outcomes.jp_fill]\nmetric = "on_time_fill[JP]"\n')
+    res = Exploration(model, spec, design="full", n=1, reps=1, seed=2, days=200, out=tmp_path / "o").run(
+        progress=False)
+    assert [p.policy for p in res.points] == ["plant=none", "plant=small-alloy"]
+    assert [p["options"] for p in res.manifest["points"]] == [[], ["small-alloy"]]
+    assert len({p["model_sha256"] for p in res.manifest["points"]}) == 2
+    fill = res.means("jp_fill")
+    assert fill[1] < fill[0] - 0.05

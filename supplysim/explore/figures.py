@@ -68,7 +68,7 @@ def prim_tradeoff(result, title, path):
     ax.set_ylabel("density (share of futures in the box that are bad)")
     ax.set_xlim(0, 1.02)
     ax.set_ylim(0, 1.02)
-    fig.colorbar(sc, ax=ax, label="inputs restricted")
+    fig.colorbar(sc, ax=ax, label="inputs restricted", ticks=range(0, max(max(nres), 1) + 1))
     ax.legend(fontsize=8, loc="lower left")
     ax.set_title(title, fontsize=10)
     return _save(fig, path)
@@ -85,7 +85,7 @@ def box_limits(boxes, ranges, units, title, path):
         names += [n for n in b.restricted if n not in names]
     if not names:
         names = list(ranges)[:1]
-    fig, ax = plt.subplots(figsize=(7.5, 0.75 * len(names) + 1.6), constrained_layout=True)
+    fig, ax = plt.subplots(figsize=(7.5, 0.75 * len(names) + 2.0), constrained_layout=True)
     k = len(boxes)
     for i, n in enumerate(names):
         lo, hi = ranges[n]
@@ -108,9 +108,11 @@ def box_limits(boxes, ranges, units, title, path):
     ax.set_ylim(len(names) - 0.5, -0.7)
     ax.set_xlim(-0.15, 1.25)
     ax.set_xticks([])
-    for s in ("top", "right", "bottom"):
+    for s in ("top", "right", "bottom", "left"):
         ax.spines[s].set_visible(False)
-    ax.legend(fontsize=8, loc="lower right", title="box of", title_fontsize=8)
+    ax.tick_params(axis="y", length=0)
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=min(k, 3), frameon=False,
+              title="box of the bad futures with", title_fontsize=8)
     ax.set_title(title, fontsize=10)
     return _save(fig, path)
 

@@ -40,18 +40,16 @@ from pathlib import Path
 
 import numpy as np
 
+from ..experiment.files import atomic_write, slug
+
 __all__ = ["export", "write_ema_archive", "write_salib_files", "ema_model", "SupplysimFunction", "write_atomic"]
 
 
 def write_atomic(path, data):
-    """Write ``data`` (str or bytes) to ``path`` through a temporary file in the same folder and a rename,
-    so an interrupted write leaves the previous file whole."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    with open(tmp, "wb") as fh:
+    """Write ``data`` (str or bytes) to ``path`` atomically (an interrupted write leaves the previous file)."""
+    with atomic_write(path, "wb") as fh:
         fh.write(data.encode("utf-8") if isinstance(data, str) else data)
-    os.replace(tmp, path)
-    return path
+    return Path(path)
 
 
 def _csv(rows) -> str:
@@ -65,10 +63,6 @@ def _num(v):
     if isinstance(v, float):
         return "" if not math.isfinite(v) else repr(v)
     return v
-
-
-def _safe(label) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", label)
 
 
 def export(res) -> list:
@@ -146,7 +140,7 @@ def write_salib_files(res, folder) -> list:
              write_atomic(folder / "values.txt", _matrix(values))]
     for o in res.spec.outcomes:
         for pol in res.policies:
-            name = f"Y_{o.name}" + (f"_{_safe(pol)}" if pol else "") + ".txt"
+            name = f"Y_{o.name}" + (f"_{slug(pol)}" if pol else "") + ".txt"
             paths.append(write_atomic(folder / name, _matrix(res.means(o.name, pol)[:, None])))
     return paths
 

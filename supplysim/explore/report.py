@@ -3,7 +3,7 @@
 :func:`build_report` analyses ``OUT/results.sqlite`` (nothing is simulated) and
 writes ``analysis.json`` (every number below), ``figures/*.png``,
 ``report.html`` (one self-contained file, figures embedded), ``report.md`` and
-the exports of :mod:`.interop`. The answer names, for the first outcome with a
+the exports of :mod:`.interop`. The answer names, for each outcome with a
 threshold, the share of sampled futures on its bad side (Wilson 95% interval),
 the PRIM box that describes them (coverage, density), how each lever
 combination changes both over the same futures (paired, common random
@@ -115,46 +115,50 @@ def _what(o):
 
 
 def answer(res, an) -> list:
-    """The answer, as a list of sentences (first outcome with a threshold; else the first outcome)."""
-    spec = res.spec
+    """The answer, one paragraph per outcome with a threshold: the share of futures on its bad side,
+    the PRIM box around them, what each lever combination changes, and the inputs that matter most
+    (without thresholds: the first outcome's range and its most influential inputs)."""
     ref = res.policies[0]
-    head = next((o for o in an["outcomes"].values() if o["threshold"] is not None), None)
-    lines = []
-    if head is None:
+    heads = [o for o in an["outcomes"].values() if o["threshold"] is not None]
+    if not heads:
         o = next(iter(an["outcomes"].values()))
         e = o["by_policy"][ref]
         s = e["summary"]
-        lines.append(f"{_what(o)} ranges from {_g(s.get('p05'))} to {_g(s.get('p95'))} {o['unit']} (P5-P95) over "
-                     f"{s.get('n', 0)} sampled futures" + (f" ({_policy_name(ref)})" if ref else "") + ".")
-        lines += _sensitivity_sentence(o, e)
-        return lines
-    o = head
+        return [" ".join([f"{_what(o)} ranges from {_g(s.get('p05'))} to {_g(s.get('p95'))} {o['unit']} (P5-P95) "
+                          f"over {s.get('n', 0)} sampled futures" + (f" ({_policy_name(ref)})" if ref else "") + "."]
+                         + _sensitivity_sentence(o, e))]
+    return [" ".join(_outcome_answer(res, o)) for o in heads]
+
+
+def _outcome_answer(res, o) -> list:
+    spec = res.spec
+    ref = res.policies[0]
     e = o["by_policy"][ref]
     sb = e["share_bad"]
     side = "above" if o["worse"] == "above" else "below"
-    lines.append(f"In {sb['share']:.0%} [{_pct(sb['ci_low'])}, {_pct(sb['ci_high'])}] of {sb['n']} sampled futures"
-                 + (f" ({_policy_name(ref)})" if ref else "") + f", {_what(o)} is {side} {o['threshold']:g}.")
+    worst = e["summary"].get("max" if o["worse"] == "above" else "min")
+    lines = [f"In {sb['share']:.0%} [{_pct(sb['ci_low'])}, {_pct(sb['ci_high'])}] of {sb['n']} sampled futures"
+             + (f" ({_policy_name(ref)})" if ref else "") + f", {_what(o)} is {side} {o['threshold']:g}"
+             + (f" (the worst future: {_g(worst)})." if sb["bad"] == 0 else ".")]
     if "prim" in e:
         b = e["prim"].box
+        few = f" (only {sb['bad']} bad futures: read the box as indicative)" if sb["bad"] < 10 else ""
         lines.append(f"Those futures are mostly where {_box_text(spec, b)}: this box holds {b.coverage:.0%} of them "
                      f"(coverage), {b.density:.0%} of the futures inside it are bad (density), and it spans "
-                     f"{b.mass:.0%} of all futures (PRIM).")
+                     f"{b.mass:.0%} of all futures (PRIM){few}.")
     for pol in res.policies[1:]:
         ep = o["by_policy"][pol]
         sp, vs = ep["share_bad"], ep["vs_reference"]
         diff = vs["difference"]
-        s = (f"With {pol}: {sp['share']:.0%} [{_pct(sp['ci_low'])}, {_pct(sp['ci_high'])}] of the same futures; "
-             f"{vs.get('bad_to_good', 0)} bad futures turn good and {vs.get('good_to_bad', 0)} good ones bad; "
-             f"the outcome changes by {_g(diff['mean'])} [{_g(diff['ci_low'])}, {_g(diff['ci_high'])}] "
+        s = (f"With {pol}: {sp['share']:.0%} [{_pct(sp['ci_low'])}, {_pct(sp['ci_high'])}] of the same futures "
+             f"({vs.get('bad_to_good', 0)} bad futures turn good, {vs.get('good_to_bad', 0)} good ones bad); "
+             f"{o['name']} changes by {_g(diff['mean'])} [{_g(diff['ci_low'])}, {_g(diff['ci_high'])}] "
              f"{o['unit']} on average (paired over the futures, common random numbers).")
         if "prim" in ep:
-            s += f" The bad futures' box becomes {_box_text(spec, ep['prim'].box)} (coverage " \
-                 f"{ep['prim'].box.coverage:.0%}, density {ep['prim'].box.density:.0%})."
-        elif sp["bad"] == 0:
-            s += " No sampled future is bad."
+            s += (f" The bad futures' box becomes {_box_text(spec, ep['prim'].box)} (coverage "
+                  f"{ep['prim'].box.coverage:.0%}, density {ep['prim'].box.density:.0%}).")
         lines.append(s)
-    lines += _sensitivity_sentence(o, e)
-    return lines
+    return lines + _sensitivity_sentence(o, e)
 
 
 def _sensitivity_sentence(o, e):
@@ -168,7 +172,17 @@ def _sensitivity_sentence(o, e):
         v = sens["indices"][n].get(idx)
         c = sens["indices"][n].get(conf) if conf else None
         parts.append(f"{n} ({label} {_g(v, 2)}" + (f" ± {_g(c, 2)}" if c is not None else "") + ")")
-    return [f"Inputs that matter most for {o['name']}: " + ", ".join(parts) + "."]
+    out = f"Inputs that matter most for {o['name']}: " + ", ".join(parts) + "."
+    if idx == "S1" and sens["method"] in ("rbd_fast", "main_effects"):
+        tot = sum(sens["indices"][n].get("S1") or 0.0 for n in sens["names"])
+        if tot < 0.8:
+            out += (f" The first-order indices sum to {tot:.2f}: the other {1 - tot:.0%} of the variance comes from "
+                    "inputs acting together (a sobol design measures it per input).")
+    elif sens["method"] == "sobol":
+        inter = [n for n in ranked if (sens["indices"][n].get("ST") or 0) - (sens["indices"][n].get("S1") or 0) > 0.1]
+        if inter:
+            out += f" {', '.join(inter)} act{'s' if len(inter) == 1 else ''} mostly through interactions (ST - S1 > 0.1)."
+    return [out]
 
 
 def _figures(res, an, folder):
@@ -301,7 +315,7 @@ def build_report(res, thresholds=None, density=0.8):
     write_atomic(res.out / "analysis.json", json.dumps(_clean(doc), indent=1, default=str))
     title = res.spec.name
     q = res.spec.question or res.spec.description
-    md = [f"# {title}", ""] + ([f"*Question:* {q}", ""] if q else []) + ["**Answer.** " + " ".join(lines), ""]
+    md = [f"# {title}", ""] + ([f"*Question:* {q}", ""] if q else []) + ["**Answer.** " + "\n\n".join(lines), ""]
     for t, heads, rows in tabs:
         md += [f"### {t}", "", "| " + " | ".join(heads) + " |", "|" + "|".join("---" for _ in heads) + "|"]
         md += ["| " + " | ".join(str(c).replace("|", "/") for c in r) + " |" for r in rows] + [""]
@@ -311,7 +325,8 @@ def build_report(res, thresholds=None, density=0.8):
     body = [f"<h1>{e(title)}</h1>"]
     if q:
         body.append(f"<p class='q'><b>Question.</b> {e(q)}</p>")
-    body.append("<div class='answer'><b>Answer.</b> " + " ".join(e(s) for s in lines) + "</div>")
+    body.append("<div class='answer'>" + "".join(f"<p>{'<b>Answer.</b> ' if i == 0 else ''}{e(s)}</p>"
+                                                 for i, s in enumerate(lines)) + "</div>")
     for t, heads, rows in tabs:
         body.append(f"<h3>{e(t)}</h3><table><tr>" + "".join(f"<th>{e(h)}</th>" for h in heads) + "</tr>"
                     + "".join("<tr>" + "".join(f"<td>{e(str(c))}</td>" for c in r) + "</tr>" for r in rows)
@@ -332,7 +347,7 @@ def build_report(res, thresholds=None, density=0.8):
             "th{background:#f0f0f0}img{max-width:100%}figcaption{font-size:90%;color:#444}"
             ".small{font-size:85%;color:#555}</style></head><body>" + "".join(body) + "</body></html>")
     path = write_atomic(res.out / "report.html", page)
-    return path, "Answer: " + " ".join(lines)
+    return path, "Answer: " + "\n\n".join(lines)
 
 
 def _prim_json(r):

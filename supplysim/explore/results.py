@@ -8,9 +8,19 @@ replications matrix per outcome).
 
 Examples
 --------
->>> res = ExplorationResults("runs/my-exploration")                   # doctest: +SKIP
->>> res.discovery("eu_undelivered").box.describe()                      # doctest: +SKIP
-'approval <= 0.412 and duration_days >= 251'
+>>> import tempfile
+>>> from supplysim.explore.run import Exploration
+>>> from supplysim.explore.spec import parse_spec
+>>> from supplysim.explore.testfunctions import ishigami
+>>> spec = parse_spec("".join(f"[uncertainties.x{i}]\\nkeys = []\\nrange = [-3.14, 3.14]\\n" for i in (1, 2, 3))
+...                   + "[outcomes.y]\\nmetric = 'y'\\nthreshold = 8.0\\n", "ishigami.toml")
+>>> out = tempfile.mkdtemp()
+>>> _ = Exploration(None, spec, "full", 5, reps=1, seed=1, out=out, evaluator=ishigami).run(progress=False)
+>>> res = ExplorationResults(out)
+>>> res.share_bad("y")["bad"], len(res.points)       # y > 8 needs sin(x1) = 1 and sin(x2)^2 = 1
+(14, 125)
+>>> res.discovery("y").box.describe()
+'1.57 <= x1 <= 1.57 and -1.57 <= x2 <= 1.57'
 """
 from __future__ import annotations
 

@@ -48,7 +48,7 @@ from pathlib import Path
 from ..experiment.executors import describe_executor, execute
 from ..experiment.experiment import ExperimentTask, run_experiment_task
 from ..experiment.experiment import _bar, _log_to   # the compare run's progress bar and log file
-from ..experiment.store import Store
+from ..experiment.store import Store, repair
 from ..engine.results import versions
 from ..model import load_model
 from ..model.errors import ModelError, Problem
@@ -211,7 +211,7 @@ class Exploration:
                  for p in sp.uncertainties if not p.targets]
         regions = sorted({d.region for d in self.base.demand.values()})
         for o in sp.outcomes:
-            if o.kind == "undelivered_share":
+            if o.kind == "metric" and o.keys:
                 for r in o.keys:
                     if r not in regions:
                         probs.append(Problem(sp.path, f"outcomes.{o.name}.regions",
@@ -300,6 +300,15 @@ class Exploration:
             raise ValueError(f"{db}: cannot resume: " + "; ".join(diffs) + ". Start a new --out.")
         return Design.from_json(d), old["entropy"]
 
+    def _repair(self, db):
+        """Before resuming: drop the rows whose checksums fail (they run again) and say so."""
+        fixed = repair(db)
+        if fixed["damaged_file"]:
+            msg = (f"{db} was damaged: kept {fixed['kept']} replications that verify, dropped "
+                   f"{len(fixed['dropped'])}; they run again (the damaged file is kept as {fixed['damaged_file']})")
+            log.warning(msg)
+            print(msg, file=sys.stderr)   # not a progress message: --quiet does not hide it
+
     def tasks(self, design, entropy, done=frozenset()):
         """The missing tasks, point by point (a worker's model cache then serves a point's replications)."""
         for pt in design.points():
@@ -330,6 +339,8 @@ class Exploration:
         db = self.out / "results.sqlite"
         if db.exists() and not resume:
             raise FileExistsError(f"{db} exists: pass --resume to continue it, or choose another --out")
+        if db.exists():
+            self._repair(db)
         store = Store(db)
         _log_to(self.out / "run.log", quiet)
         try:

@@ -15,11 +15,11 @@ An explore file is TOML data (never executed) with four tables::
     keys = [{key = "facilities.stockpile_eu.initial_stock.magnet", scale = 69.0}]
     values = [0, 90]
 
-    [outcomes.eu_undelivered]      # what is measured per replication, from the stored results
-    kind = "undelivered_share"
+    [outcomes.eu_lost]             # what is measured per replication, from the stored results
+    metric = "demand_lost_pct"     # a metric of docs/metrics.md, here over a window and regions
     regions = ["EU"]
     window = ["2026-01", "2027-12"]
-    threshold = 0.10
+    threshold = 10                 # % of the window's demand; worse = "above" (the default)
 
 Any numeric value of the model is explorable by its key path (see
 :mod:`supplysim.model.overlay`); a key holding a date takes ``days_after``, so
@@ -56,7 +56,7 @@ from ..model.overlay import Overrides, parse_key_path
 __all__ = ["Spec", "Parameter", "Target", "Outcome", "load_spec", "parse_spec", "DISTRIBUTIONS", "OUTCOME_KINDS"]
 
 DISTRIBUTIONS = ("uniform", "loguniform", "triangular", "normal")
-OUTCOME_KINDS = ("undelivered_share", "series", "metric")
+OUTCOME_KINDS = ("metric", "series")
 STATS = ("sum", "mean", "max", "min", "last")
 
 TOP_KEYS = {"explore", "uncertainties", "levers", "outcomes"}
@@ -453,6 +453,8 @@ def _month(v):
 
 
 def _outcomes(ck, raw):
+    from .. import catalogue
+    from .outcomes import WINDOW_METRICS
     table = ck.table(raw, ("outcomes",), raw if isinstance(raw, dict) else {})
     out = []
     for oname, t in table.items():
@@ -463,7 +465,7 @@ def _outcomes(ck, raw):
         default = "metric" if "metric" in t else "series" if "series" in t else None
         kind = ck.get(t, p, "kind", F.choice(*OUTCOME_KINDS), default)
         if kind is None:
-            ck.error(p, f"expected kind = one of {', '.join(OUTCOME_KINDS)} (or metric = NAME, series = NAME)")
+            ck.error(p, f"expected metric = NAME (a metric of docs/metrics.md) or series = NAME")
             continue
         window = ck.get(t, p, "window", F.list_of(_month), None)
         if window is not None and (len(window) != 2 or window[0] > window[1]):
@@ -474,21 +476,38 @@ def _outcomes(ck, raw):
                   worse=ck.get(t, p, "worse", F.choice("above", "below"), "above"),
                   unit=ck.get(t, p, "unit", F.string, ""), description=ck.get(t, p, "description", F.string, ""))
         if kind == "metric":
-            for k in ("series", "keys", "regions", "window", "stat"):
+            for k in ("series", "keys", "stat"):
                 if k in t:
-                    ck.error(p + (k,), "applies to a series outcome, not to a stored metric")
-            kw["metric"] = ck.get(t, p, "metric", F.string)
-        elif kind == "series":
+                    ck.error(p + (k,), "applies to a series outcome (series = NAME), not to a metric")
+            name = ck.get(t, p, "metric", F.string)
+            kw["metric"] = name
+            kw["keys"] = tuple(ck.get(t, p, "regions", F.list_of(F.string, nonempty=True), []))
+            if name is None:
+                continue
+            if kw["keys"] or window:
+                if not kw["keys"]:
+                    ck.error(p + ("regions",), "a window needs the regions it is computed for (regions = [...])")
+                if name not in WINDOW_METRICS:
+                    ck.error(p + ("metric",), f"'{name}' cannot be computed over a window and regions; expected one "
+                                              f"of {', '.join(WINDOW_METRICS)} (without regions and window: any "
+                                              "stored metric as named, e.g. 'time_to_survive_days[US]')")
+                    continue
+            try:
+                m = catalogue.get(name)
+            except KeyError:
+                m = None
+            if m is not None:
+                kw["unit"] = kw["unit"] or m.unit
+                lo, hi = m.bounds
+                th = kw["threshold"]
+                if th is not None and not lo <= th <= hi:
+                    ck.error(p + ("threshold",), f"expected a value of {name} ({m.unit}) in [{lo:g}, {hi:g}], "
+                                                 f"found {th!r}")
+        else:
             kw["series"] = ck.get(t, p, "series", F.string)
             kw["keys"] = tuple(ck.get(t, p, "keys", F.list_of(F.string, nonempty=True)) or ())
             kw["stat"] = ck.get(t, p, "stat", F.choice(*STATS), "sum")
-        else:
-            kw["keys"] = tuple(ck.get(t, p, "regions", F.list_of(F.string, nonempty=True)) or ())
-            kw["unit"] = kw["unit"] or "fraction of demand"
-            for k in ("metric", "series", "keys", "stat"):
-                if k in t:
-                    ck.error(p + (k,), f"does not apply to kind = '{kind}' (it takes regions and window)")
-        if kind == "undelivered_share" and kw["threshold"] is not None and not 0 <= kw["threshold"] <= 1:
-            ck.error(p + ("threshold",), f"expected a share in [0, 1], found {kw['threshold']!r}")
+            if "regions" in t:
+                ck.error(p + ("regions",), "a series outcome sums the series' keys = [...]")
         out.append(Outcome(**kw))
     return out
