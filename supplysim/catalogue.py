@@ -11,9 +11,8 @@ magnet demand delivered over the horizon, ``production_t[separation:CN]`` the ox
 separated in China. The key's form is the metric's ``scope``.
 
 Adding a metric is one :class:`Metric` here plus, for a new estimator, one function in
-:mod:`supplysim.experiment.metrics`. Prices, for example, will be monthly series per
-commodity and market (``price`` with keys ``COMMODITY@MARKET``); a metric such as
-``Metric("mean_price", "$/kg", "market", "nonnegative", ...)`` reads them with no other change.
+:mod:`supplysim.experiment.metrics`. Prices, for example, are monthly series per commodity and
+market (``price`` with keys ``COMMODITY@MARKET``, $/kg) read by ``mean_price`` and ``peak_price``.
 
 Examples
 --------
@@ -190,6 +189,20 @@ METRICS = (
            "refused t"),
     Metric("licences_approved", "count", "rule", "nonnegative",
            "Number of export licences the rule approved.", "count of the rule's approvals.", "approved"),
+    Metric("licences_applied_t", "t", "rule", "nonnegative",
+           "Tonnes exporters applied to ship under the rule's licences (decided or still pending at the end).",
+           "sum of the rule's monthly applied tonnes (series licences_t).", "applied t"),
+    # -- prices (models with a [market] section; docs/market.md) --
+    Metric("mean_price", "$/kg", "market", "nonnegative",
+           "Mean price of the commodity in the market (COMMODITY@MARKET) over the window.",
+           "mean of the month-end prices (series price) over the window.", "mean price $/kg"),
+    Metric("peak_price", "$/kg", "market", "nonnegative",
+           "Highest month-end price of the commodity in the market over the window.",
+           "max of the month-end prices (series price) over the window.", "peak price $/kg", "lower"),
+    Metric("months_price_doubled", "months", "market", "nonnegative",
+           "Number of months whose end price was at least twice the commodity's reference (2024) price in the "
+           "market.", "count of month ends with price / reference >= 2 (series price_ratio).",
+           "months at 2x price", "lower"),
 )
 
 _BY_NAME = {m.name: m for m in METRICS}

@@ -428,3 +428,89 @@ def test_a_market_with_only_markets_and_prices_changes_nothing_else(write_model)
     b = Simulation(load_model(write_model(bare, "b.toml")), seed=2).run(years=2)
     for k in ("demand", "delivered", "lost", "backlog", "stock", "shipped"):
         np.testing.assert_array_equal(a.series[k][1], b.series[k][1])
+
+
+# -- Dy-free designs: a grade substitution ------------------------------------------------------------
+GRADES = (ROOT / "models" / "examples" / "grades.toml").read_text()
+GRADE_MARKET = """
+[disruptions.dy_cut]
+kind = "facility_outage"
+facilities = ["hre_separator"]
+capacity_factor = 0
+start = 2025-03-01
+
+[market.markets.all]
+countries = "others"
+
+[market.prices.dy_oxide]
+reference = {all = 260.0}
+
+[market.prices.magnet]
+commodities = ["magnet_n", "magnet_gbd", "magnet_hd"]
+reference = {all = 49.2}
+
+[market.substitution.dy_free]
+kind = "grade"
+sectors = ["motors"]
+from = "magnet_hd"
+to = "magnet_gbd"
+commodity = "dy_oxide"
+rate_per_year = 0.6
+max_share = 0.5
+trigger_price_ratio = 2.0
+lag_days = 30
+"""
+
+
+def test_dy_free_designs_move_demand_between_grades(write_model):
+    m = load_model(write_model(GRADES + GRADE_MARKET, "graded.toml"))
+    assert m.market.price_of("magnet_gbd") == "magnet" and m.market.price_of("alloy") is None
+    sim = Simulation(m, seed=1)
+    res = sim.run(years=2)
+    p = _prices(res, "dy_oxide@all")
+    assert p.max() > 2 * 260.0                       # the Dy cut makes Dy dear
+    gd = sim.grade_demands["motors"]
+    move = sim.market.grade_moves[0]
+    s = move.state.share
+    assert 0 < s <= 0.5 and move.applied == s
+    # the moved share of the high-Dy grade's nominal demand went to the GBD grade; electronics untouched
+    assert gd.shares["magnet_hd"] == pytest.approx(0.15 * (1 - s))
+    assert gd.shares["magnet_gbd"] == pytest.approx(0.75 + 0.15 * s)
+    assert "electronics" not in sim.grade_demands
+    # the graded sinks' demand follows: the high-Dy sink orders less than without the move
+    plain = Simulation(load_model(write_model(GRADES + GRADE_MARKET.split("[market.substitution")[0], "p.toml")),
+                       seed=1).run(years=2)
+    i = res.series["demand"][0].index("motors/magnet_hd")
+    assert res.series["demand"][1][-3:, i].sum() < 0.9 * plain.series["demand"][1][-3:, i].sum()
+
+
+def test_a_grade_substitution_needs_graded_demand_with_both_grades(write_model):
+    bad = GRADE_MARKET.replace('sectors = ["motors"]', 'sectors = ["electronics"]')
+    with pytest.raises(ModelError) as e:
+        load_model(write_model(GRADES + bad, "bad.toml"))
+    assert "bad.toml: market.substitution.dy_free" in str(e.value) and "takes both" in str(e.value)
+
+
+# -- prices in the store, exports and report -----------------------------------------------------------------
+def test_prices_reach_summary_timeseries_and_report(write_model, tmp_path):
+    import csv
+    import json
+
+    from supplysim.experiment import Experiment
+    from supplysim.plots.report import FIGURES, build_report
+    path = write_model(NET.format(extra=""), "net.toml")
+    ban = write_model("[scenario]\nname = \"ban\"\n" + BAN, "scenarios/ban.toml")
+    res = Experiment(str(path), scenarios=["baseline", str(ban)], reps=3, seed=4, days=700, out=tmp_path / "x",
+                     command="pytest").run(progress=False, quiet=True)
+    res.export()
+    summ = json.loads((tmp_path / "x" / "summary.json").read_text())
+    base, banned = (summ["scenarios"][s]["metrics"] for s in res.scenarios)
+    assert base["peak_price[widget@ex_cn]"]["estimate"] < 1.2 * 50.0
+    assert banned["peak_price[widget@ex_cn]"]["ci_low"] > 3 * 50.0
+    assert banned["months_price_doubled[widget@ex_cn]"]["estimate"] >= 3
+    assert summ["metrics"]["mean_price"]["unit"] == "$/kg"
+    with open(tmp_path / "x" / "timeseries.csv") as fh:
+        rows = [r for r in csv.DictReader(fh) if r["series"] == "price" and r["key"] == "widget@ex_cn"]
+    assert {r["scenario"] for r in rows} == set(res.scenarios) and len(rows) == 2 * 23   # 23 months in 700 days
+    html = build_report(res, figures=True, jobs=1).read_text()
+    assert "Prices" in html and "widget in ex_cn" in html and html.count("<img") == len(FIGURES) + 1

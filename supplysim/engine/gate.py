@@ -303,6 +303,7 @@ class Gate:
             n = len(log)
             ok = sum(1 for x in log if x[3])
             out[r.spec.id] = {"applications": n, "approved": ok, "refused": n - ok,
+                              "applied_t": sum(q for _, q in r.applied),
                               "refused_t": r.refused_t,
                               "approved_t": sum(x[4] for x in log if x[3]),
                               "mean_delay_days": (sum(x[2] for x in log) / n) if n else float("nan"),

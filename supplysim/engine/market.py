@@ -30,6 +30,7 @@ import numpy as np
 
 from ..model.specs import Schedule
 from ..random import BLOCK
+from .grades import grade_demand
 from .stock import EPS
 
 __all__ = ["Market", "install_market", "price_step", "demand_factor", "schedule_max", "schedule_add_step"]
@@ -123,21 +124,21 @@ def schedule_add_step(s, t0, delta) -> Schedule:
 
 # -- state -------------------------------------------------------------------------------------
 class PriceState:
-    """The price of one commodity in one market, and where its scarcity signal comes from."""
+    """The price of one commodity (or one group of commodities) in one market, and where its
+    scarcity signal comes from: ``holders`` are ``(node, stock, commodity)`` of the nodes that use it."""
 
-    def __init__(self, commodity, market, rule, holders, sinks):
-        self.commodity = commodity
+    def __init__(self, pid, market, rule, holders, sinks):
+        self.commodity = pid
         self.market = market
         self.rule = rule
         self.p0 = rule.reference[market]
         self.log_p0 = math.log(self.p0)
         self.log_p = self.log_p0
-        self.holders = holders        # stocks of the commodity at the nodes that use it
-        self.nodes = [n for n, _ in holders]
+        self.holders = holders
         self.sinks = sinks            # the demand those holders serve (its backlog is unfilled orders)
         self.cover_ref = None
-        self.name = f"price:{commodity}@{market}"
-        self._area = [self._cum(st, 0.0) for _, st in holders]
+        self.name = f"price:{pid}@{market}"
+        self._area = [self._cum(st, 0.0) for _, st, _ in holders]
         self._t = 0.0
 
     @staticmethod
@@ -154,14 +155,13 @@ class PriceState:
 
     def use(self, now):
         """Tonnes per day the holders use now (their plants at capacity, their demand at its current level)."""
-        c = self.commodity
-        return sum(n.usage_rate(c, now) for n in self.nodes)
+        return sum(n.usage_rate(c, now) for n, _, c in self.holders)
 
     def on_hand(self, now, warmup):
         """Holders' mean stock since the last month end (t)."""
         dt = now - self._t
         tot = 0.0
-        for i, (_, st) in enumerate(self.holders):
+        for i, (_, st, _) in enumerate(self.holders):
             cum = self._cum(st, now)
             last = self._area[i]
             if cum < last - 1e-9:   # the warm-up restarted the stock's area
@@ -185,7 +185,7 @@ class PriceState:
         u = self.use(0.0)
         if u <= EPS:
             return None
-        return sum(st.qty for _, st in self.holders) / u
+        return sum(st.qty for _, st, _ in self.holders) / u
 
 
 class DemandState:
@@ -256,6 +256,31 @@ class SinkResponse:
         self.sink.level = f   # buyers plan their cover on the demand that remains
 
 
+class _GradeMove:
+    """A grade substitution in one market: the share of the from-grade's nominal demand moved to the
+    to-grade follows its :class:`SubstitutionState`, through the graded entries' ``move`` hook."""
+
+    def __init__(self, state, demands):
+        self.state = state
+        self.demands = demands
+        self.applied = 0.0
+
+    def update(self, now, dt_days):
+        st = self.state
+        st.update(now, dt_days)
+        delta = st.share - self.applied
+        if abs(delta) <= 1e-12:
+            return
+        src, dst = st.spec.from_grade, st.spec.to_grade
+        for gd in self.demands:
+            amount = abs(delta) * gd.nominal[src]   # a share of the entry's demand
+            a, b = (src, dst) if delta > 0 else (dst, src)
+            have = gd.shares[a]
+            if have > 0:
+                gd.move(a, b, min(amount / have, 1.0))
+        self.applied = st.share
+
+
 class _Patience:
     """Patience draws for one sink: one per order (in order, rule R4), by inverse CDF of unit variates."""
 
@@ -284,13 +309,15 @@ class Market:
         self.spec = spec
         self.node_market = {nid: spec.market_of(n.spec.country) for nid, n in sim.nodes.items()}
         self.prices = {}
-        for c, rule in spec.prices.items():
+        for pid, rule in spec.prices.items():
+            coms = rule.commodities
             for m in spec.markets:
-                nodes = [n for nid, n in sim.nodes.items() if self.node_market[nid] == m and c in n.spec.sourcing
+                nodes = [n for nid, n in sim.nodes.items() if self.node_market[nid] == m
                          and n.spec.release is None and not n.unlimited]
-                holders = [(n, n.stocks[c]) for n in nodes]
-                sinks = [s for n in nodes for s in n.sinks if s.commodity == c]
-                self.prices[(c, m)] = PriceState(c, m, rule, holders, sinks)
+                holders = [(n, n.stocks[c], c) for n in nodes for c in coms if c in n.spec.sourcing]
+                held = {n.id for n, _, _ in holders}
+                sinks = [s for n in nodes if n.id in held for s in n.sinks if s.commodity in coms]
+                self.prices[(pid, m)] = PriceState(pid, m, rule, holders, sinks)
         self.keys = list(self.prices)
         self.rows = []
         self.cover_rows = []   # holders' effective cover (days) at each month end
@@ -309,6 +336,7 @@ class Market:
         self._publish()
         sim.each_month(self.month_end)
         sim.records["price"] = self.price_series
+        sim.records["price_ratio"] = self.ratio_series
         sim.records["cover_days"] = self.cover_series
 
     # -- construction ------------------------------------------------------------------------------
@@ -319,7 +347,7 @@ class Market:
             resp = spec.demand.get(sink.spec.sector)
             dstate = None
             if resp is not None:
-                c = resp.price or sink.commodity
+                c = resp.price or spec.price_of(sink.commodity)
                 key = (resp.sector, m)
                 dstate = self._demand_states.get(key)
                 if dstate is None:
@@ -328,9 +356,9 @@ class Market:
                     sink.set_patience(_Patience(resp.patience, sim.stream(f"patience:{sid}")))
             subs = []
             for sub in spec.substitution.values():
-                if sink.spec.sector not in sub.sectors:
+                if sink.spec.sector not in sub.sectors or sub.kind != "demand":
                     continue
-                c = sub.commodity or sink.commodity
+                c = sub.commodity or spec.price_of(sink.commodity)
                 if (c, m) not in self.prices:
                     continue
                 key = (sub.id, m)
@@ -340,6 +368,23 @@ class Market:
                 subs.append(st)
             if dstate is not None or subs:
                 self.responses.append(SinkResponse(sink, dstate, subs))
+        self.grade_moves = []
+        for sub in spec.substitution.values():
+            if sub.kind != "grade":
+                continue
+            by_market = {}
+            for sink in sim.sinks.values():
+                g = sink.spec.group
+                if g and sink.spec.sector in sub.sectors and sink.commodity == sub.from_grade:
+                    by_market.setdefault(self.node_market[sink.node.id], set()).add(g)
+            for m, groups in by_market.items():
+                c = sub.commodity or spec.price_of(sub.from_grade)
+                if (c, m) not in self.prices:
+                    continue
+                gds = [grade_demand(sim, g) for g in sorted(groups)]
+                gds = [gd for gd in gds if sub.to_grade in gd.shares]
+                if gds:
+                    self.grade_moves.append(_GradeMove(SubstitutionState(sub, self.prices[(c, m)]), gds))
 
     def _build_stocks(self):
         sr = self.spec.stocks
@@ -350,7 +395,7 @@ class Market:
                 continue
             m = self.node_market[nid]
             for c in n.buyer.policies:
-                price = self.prices.get((c, m))
+                price = self.prices.get((self.spec.price_of(c), m))
                 if price is None:
                     continue
                 windows = []
@@ -384,6 +429,8 @@ class Market:
             s.update(now, dt)
         for r in self.responses:
             r.refresh()
+        for g in self.grade_moves:
+            g.update(now, dt)
         for r in self.restarts:
             r.month_end(now)
         for n in self.new_supply:
@@ -397,8 +444,7 @@ class Market:
         if not self.covers:
             return 1.0
         tot = w = 0.0
-        c = p.commodity
-        for n in p.nodes:
+        for n, _, c in p.holders:
             u = n.usage_rate(c, now)
             cov = self.covers.get((n.id, c))
             tot += u * (cov.factor(now) if cov is not None else 1.0)
@@ -417,6 +463,11 @@ class Market:
             rows.append([p.price for p in self.prices.values()])
         labels = [f"{c}@{m}" for c, m in self.keys]
         return labels, np.asarray(rows[: len(starts)], float).reshape(len(starts), len(labels))
+
+    def ratio_series(self, starts, until):
+        """Each month-end price over its reference: labels ``COMMODITY@MARKET``."""
+        labels, p = self.price_series(starts, until)
+        return labels, p / np.array([self.prices[k].p0 for k in self.keys])
 
     def cover_series(self, starts, until):
         """The holders' effective cover behind each price: days, labels ``COMMODITY@MARKET``."""
@@ -469,7 +520,7 @@ class _RestartState:
         sim = market.sim
         node = sim.nodes[spec.facility]
         self.plant = node.plant
-        c = spec.commodity or node.spec.output
+        c = spec.commodity or market.spec.price_of(node.spec.output)
         self.price = market.prices[(c, market.node_market[node.id])]
         self.run = 0
         self.day = None   # when the restart was decided

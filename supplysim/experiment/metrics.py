@@ -30,7 +30,9 @@ def replication_series(res) -> dict:
 
     Per region: ``demand_t``, ``delivered_t`` (to demand, late or not), ``on_time_t`` (served from
     stock on arrival), ``lost_t`` (lost sales), ``backlog_t`` (owed at month end). Also ``trade_t``
-    (keys ``A>B:commodity``) and ``production_t`` (keys ``stage:country``).
+    (keys ``A>B:commodity``) and ``production_t`` (keys ``stage:country``); with a market, ``price``
+    ($/kg), ``price_ratio`` (to the reference) and ``cover_days`` (keys ``COMMODITY@MARKET``); with
+    licence rules, ``licences_t`` (keys ``RULE:applied_t``, ``RULE:approved_t``, ``RULE:refused_t``).
     """
     out = dict(res.region_series())
     out["trade_t"] = res.series["trade"]
@@ -43,6 +45,12 @@ def replication_series(res) -> dict:
     for j, c in enumerate(cols):
         p[:, c] += prod[:, j]
     out["production_t"] = (list(keys), p)
+    # a market's prices ($/kg), their ratio to the reference and the cover behind them (days), and
+    # licence volumes (t): keys COMMODITY@MARKET and RULE:applied_t ... (docs/market.md)
+    for name, raw in (("price", "price"), ("price_ratio", "price_ratio"), ("cover_days", "cover_days"),
+                      ("licences_t", "licences")):
+        if raw in res.series:
+            out[name] = res.series[raw]
     return out
 
 
@@ -74,4 +82,13 @@ def replication_metrics(res, series=None) -> dict:
     for rid, c in res.controls.items():
         m[f"licences_refused_t[{rid}]"] = float(c["refused_t"])
         m[f"licences_approved[{rid}]"] = float(c["approved"])
+        if "applied_t" in c:
+            m[f"licences_applied_t[{rid}]"] = float(c["applied_t"])
+    if "price" in ser:
+        labels, p = ser["price"]
+        _, ratio = ser["price_ratio"]
+        for j, k in enumerate(labels):
+            m[f"mean_price[{k}]"] = float(p[:, j].mean())
+            m[f"peak_price[{k}]"] = float(p[:, j].max())
+            m[f"months_price_doubled[{k}]"] = float((ratio[:, j] >= 2.0 - 1e-12).sum())
     return m

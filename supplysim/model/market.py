@@ -56,7 +56,8 @@ class PriceRule:
     cover (days) at which the price stays at its reference (``None``: their cover at the start);
     ``adjustment``: share of the gap to the scarcity target closed each month (0-1];
     ``stock_elasticity``: the target's elasticity to relative cover (log P* = log P0 - b log x);
-    ``cover_floor`` / ``cover_ceiling``: relative cover is clipped to these before it sets the target.
+    ``cover_floor`` / ``cover_ceiling``: relative cover is clipped to these before it sets the target;
+    ``commodities``: the model commodities traded at this one price (the grades of a magnet, say).
     """
 
     commodity: str
@@ -67,6 +68,7 @@ class PriceRule:
     cover_ceiling: float
     reference_cover_days: dict = field(default_factory=dict)
     source: str = ""
+    commodities: tuple = ()   # the commodities traded at this price (default: the one named ``commodity``)
 
 
 @dataclass(frozen=True)
@@ -96,7 +98,9 @@ class SubstitutionSpec:
     While the price in the sink's market has been at or above ``trigger_price_ratio`` times its
     reference for ``lag_days``, the substituted share of the sectors' demand grows by
     ``rate_per_year`` (a share of demand per year) up to ``max_share``; below the trigger it
-    falls back by ``reversal_per_year``.
+    falls back by ``reversal_per_year``. ``kind = "demand"`` takes the share out of the demand
+    (ferrite or induction motors: no NdFeB); ``kind = "grade"`` moves it from grade ``from_grade``
+    to ``to_grade`` of graded demand entries (a Dy-free design in place of a Dy-bearing grade).
     """
 
     id: str
@@ -109,6 +113,9 @@ class SubstitutionSpec:
     reversal_per_year: float = 0.0
     description: str = ""
     source: str = ""
+    kind: str = "demand"
+    from_grade: str | None = None
+    to_grade: str | None = None
 
 
 @dataclass(frozen=True)
@@ -172,6 +179,13 @@ class MarketSpec:
     new_supply: dict = field(default_factory=dict)
     description: str = ""
 
+    def price_of(self, commodity):
+        """The price id a model commodity is traded at (None if it has no price)."""
+        for pid, r in self.prices.items():
+            if commodity in r.commodities:
+                return pid
+        return None
+
     def market_of(self, country) -> str:
         """The market a country belongs to."""
         other = None
@@ -222,11 +236,25 @@ def _rule(ck, t, p, base):
 
 def _prices(ck, raw, p, markets, commodities, base):
     out = {}
+    seen = {}
     for cid, t in ck.table(raw, p, raw if isinstance(raw, dict) else {}).items():
         q = p + (cid,)
-        t = ck.table(t, q, {"reference", "reference_cover_days"} | _RULE_KEYS | _META)
-        if cid not in commodities:
-            ck.error(q, f"unknown commodity '{cid}'; known: {', '.join(sorted(commodities)) or 'none'}")
+        t = ck.table(t, q, {"reference", "reference_cover_days", "commodities"} | _RULE_KEYS | _META)
+        if "commodities" in t:
+            coms = tuple(ck.get(t, q, "commodities", F.list_of(F.label, nonempty=True), []))
+            for c in coms:
+                if c not in commodities:
+                    ck.error(q + ("commodities",), f"unknown commodity '{c}'; known: "
+                                                   f"{', '.join(sorted(commodities)) or 'none'}")
+        else:
+            coms = (cid,)
+            if cid not in commodities:
+                ck.error(q, f"unknown commodity '{cid}' (to price several commodities under one name, give "
+                            f"'commodities'); known: {', '.join(sorted(commodities)) or 'none'}")
+        for c in coms:
+            if c in seen:
+                ck.error(q + ("commodities",), f"'{c}' already has a price (market.prices.{seen[c]})")
+            seen[c] = cid
         ref = ck.get(t, q, "reference", F.mapping(_PRICE), {})
         for m in markets:
             if m not in ref:
@@ -239,7 +267,8 @@ def _prices(ck, raw, p, markets, commodities, base):
             if m not in markets:
                 ck.error(q + ("reference_cover_days", m), f"unknown market; markets: {', '.join(markets)}")
         rule = _rule(ck, t, q, base)
-        out[cid] = PriceRule(cid, ref, reference_cover_days=cover, source=t.get("source", ""), **rule)
+        out[cid] = PriceRule(cid, ref, reference_cover_days=cover, source=t.get("source", ""), commodities=coms,
+                             **rule)
     return out
 
 
@@ -266,12 +295,32 @@ def _demand(ck, raw, p, sectors, prices):
     return out
 
 
-def _substitution(ck, raw, p, sectors, prices):
+def _substitution(ck, raw, p, sectors, prices, sinks):
     out = {}
     for sid, t in ck.table(raw, p, raw if isinstance(raw, dict) else {}).items():
         q = p + (sid,)
         t = ck.table(t, q, {"sectors", "commodity", "rate_per_year", "max_share", "trigger_price_ratio",
-                            "lag_days", "reversal_per_year"} | _META)
+                            "lag_days", "reversal_per_year", "kind", "from", "to"} | _META)
+        kind = ck.get(t, q, "kind", F.choice("demand", "grade"), "demand")
+        grades = (ck.get(t, q, "from", F.label, None), ck.get(t, q, "to", F.label, None)) if kind == "grade" \
+            else (None, None)
+        if kind == "grade":
+            for k, g in zip(("from", "to"), grades):
+                if g is None and k in t:
+                    continue
+                if g is None:
+                    ck.error(q + (k,), "missing required key (kind 'grade' moves demand from one grade to another)")
+            if sinks is not None and all(grades):
+                ok = {x.group for x in sinks if x.sector in t.get("sectors", ()) and x.commodity == grades[0]
+                      and getattr(x, "group", None)} & \
+                     {x.group for x in sinks if x.commodity == grades[1] and getattr(x, "group", None)}
+                if not ok:
+                    ck.error(q, f"no graded demand of sectors {t.get('sectors')} takes both '{grades[0]}' and "
+                                f"'{grades[1]}'")
+        else:
+            for k in ("from", "to"):
+                if k in t:
+                    ck.error(q + (k,), "belongs to kind 'grade'")
         secs = tuple(ck.get(t, q, "sectors", F.list_of(F.label, nonempty=True), []))
         for s in secs:
             if sectors is not None and s not in sectors:
@@ -283,7 +332,8 @@ def _substitution(ck, raw, p, sectors, prices):
             sid, secs, com, ck.get(t, q, "rate_per_year", F.number(0, 100, lo_open=True)),
             ck.get(t, q, "max_share", F.number(0, 1), 1.0),
             ck.get(t, q, "trigger_price_ratio", _RATIO, 1.0), ck.get(t, q, "lag_days", F.days(), 0.0),
-            ck.get(t, q, "reversal_per_year", F.number(0, 100), 0.0), t.get("description", ""), t.get("source", ""))
+            ck.get(t, q, "reversal_per_year", F.number(0, 100), 0.0), t.get("description", ""), t.get("source", ""),
+            kind, *grades)
     return out
 
 
@@ -310,9 +360,11 @@ def _restart(ck, raw, p, facilities, prices):
             f = facilities[fac]
             if f.recipe is None and not f.is_source:
                 ck.error(q + ("facility",), f"'{fac}' makes nothing (no capacity to restart)")
-            c = com or f.output
-            if c not in prices:
-                ck.error(q + ("commodity",), f"'{c}' has no price in [market.prices]")
+            if com is None and not any(f.output in r.commodities for r in prices.values()):
+                ck.error(q + ("facility",), f"its output '{f.output}' has no price in [market.prices] "
+                                            "(give 'commodity': a price to watch)")
+            elif com is not None and com not in prices:
+                ck.error(q + ("commodity",), f"'{com}' has no price in [market.prices]")
         out[rid] = Restart(rid, fac, ck.get(t, q, "capacity", F.tonnes(positive=True)),
                            ck.get(t, q, "price_ratio", _RATIO), ck.get(t, q, "months", F.integer(1, 1200), 1),
                            ck.get(t, q, "lag_days", F.days(), 0.0), ck.get(t, q, "ramp_days", F.days(), 0.0),
@@ -339,7 +391,7 @@ def _new_supply(ck, raw, p, facilities, markets, prices):
                     ck.error(q + ("groups", i), f"unknown facility '{fid}'")
                 elif facilities[fid].recipe is None and not facilities[fid].is_source:
                     ck.error(q + ("groups", i), f"'{fid}' makes nothing (no capacity to grow)")
-            if g and g[0] in facilities and com is not None and facilities[g[0]].output != com:
+            if g and g[0] in facilities and com in prices and facilities[g[0]].output not in prices[com].commodities:
                 ck.error(q + ("groups", i), f"the first facility of a group must make '{com}', "
                                             f"'{g[0]}' makes '{facilities[g[0]].output}'")
         out[nid] = NewSupply(nid, com, mk, ck.get(t, q, "rate_of_market", F.number(0, 10, lo_open=True)),
@@ -367,18 +419,16 @@ def parse_market(ck, raw, sinks, commodities, facilities, _unused=None) -> Marke
     prices = _prices(ck, t.get("prices", {}), p + ("prices",), markets, commodities, base)
     sectors = None if sinks is None else {d.sector for d in (sinks.values() if isinstance(sinks, dict) else sinks)}
     demand = _demand(ck, t.get("demand", {}), p + ("demand",), sectors, prices)
-    subst = _substitution(ck, t.get("substitution", {}), p + ("substitution",), sectors, prices)
+    sink_list = None if sinks is None else list(sinks.values() if isinstance(sinks, dict) else sinks)
+    subst = _substitution(ck, t.get("substitution", {}), p + ("substitution",), sectors, prices, sink_list)
     stocks = _stocks(ck, t["stocks"], p + ("stocks",)) if "stocks" in t else None
     restart = _restart(ck, t.get("restart", {}), p + ("restart",), facilities, prices)
     new = _new_supply(ck, t.get("new_supply", {}), p + ("new_supply",), facilities, markets, prices)
-    if sinks:
-        for d in (sinks.values() if isinstance(sinks, dict) else sinks):
-            r = demand.get(d.sector)
-            if r is None:
-                continue
-            c = r.price or d.commodity
-            if c not in prices:
-                ck.error(p + ("demand", d.sector), f"demand '{d.id}' of this sector buys '{c}', which has no price "
-                                                   f"in [market.prices] (give 'price' or price '{c}')")
-                break
-    return MarketSpec(markets, prices, demand, subst, stocks, restart, new, t.get("description", ""))
+    spec = MarketSpec(markets, prices, demand, subst, stocks, restart, new, t.get("description", ""))
+    for d in (sinks.values() if isinstance(sinks, dict) else sinks or ()):
+        r = demand.get(d.sector)
+        if r is not None and r.price is None and spec.price_of(d.commodity) is None:
+            ck.error(p + ("demand", d.sector), f"demand '{d.id}' of this sector buys '{d.commodity}', which has no "
+                                               "price in [market.prices] (give 'price', or price it)")
+            break
+    return spec

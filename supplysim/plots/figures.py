@@ -21,7 +21,8 @@ import numpy as np
 
 from .. import catalogue as cat
 
-__all__ = ["headline_impact", "monthly_supply", "forest_plot", "origin_stacks", "network_figure", "survive_recover",
+__all__ = ["headline_impact", "monthly_supply", "price_paths", "forest_plot", "origin_stacks", "network_figure",
+           "survive_recover",
            "scenario_names", "scenario_colors", "load_scenario_model", "disrupted_elements", "DPI", "WIDTH_IN",
            "PANEL_H_IN"]
 
@@ -198,6 +199,51 @@ def monthly_supply(res, out_path):
         axes[k // nc][k % nc].set_visible(False)
     hd, lb = axes[0][0].get_legend_handles_labels()
     fig.legend(hd, lb, loc="outside lower center", ncol=min(len(hd), 4), frameon=False)
+    return _save(fig, out_path)
+
+
+# -- prices ----------------------------------------------------------------------------------------
+def price_paths(res, out_path):
+    """Per priced commodity and market (small multiples, 2 columns): the month-end price, median over
+    replications and 90% band (P5-P95), scenarios overlaid, on a log scale (a 10x rise and a halving
+    read the same distance from the reference)."""
+    plt = _plt()
+    import matplotlib.dates as mdates
+    from matplotlib import ticker
+    ser = _series(res, ("price",))
+    keys = sorted({k for (_, _, k) in ser})
+    names, colors = scenario_names(res), scenario_colors(res)
+    nr, nc = _grid(max(1, len(keys)))
+    fig, axes = plt.subplots(nr, nc, figsize=(WIDTH_IN, 0.7 * PANEL_H_IN * nr + 0.6), squeeze=False, sharex=True,
+                             layout="constrained")
+    for k, key in enumerate(keys or [None]):
+        ax = axes[k // nc][k % nc]
+        drawn = False
+        for s in res.scenarios:
+            d = ser.get((s, "price", key))
+            if d is None:
+                continue
+            dates, _, p05, p50, p95 = d
+            ax.fill_between(dates, p05, p95, color=colors[s], alpha=0.15, linewidth=0)
+            ax.plot(dates, p50, color=colors[s], lw=1.4, label=_short(names[s], 48))
+            drawn = True
+        if not drawn:
+            _no_data(ax, "no prices")
+            continue
+        ax.set_yscale("log")
+        plain = ticker.FuncFormatter(lambda v, _: f"{v:,.4g}")
+        ax.yaxis.set_major_formatter(plain)
+        ax.yaxis.set_minor_formatter(ticker.NullFormatter())
+        ax.yaxis.set_major_locator(ticker.LogLocator(subs=(1.0, 2.0, 5.0)))
+        ax.xaxis.set_major_locator(mdates.YearLocator())
+        ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
+        ax.set_title(str(key).replace("@", " in "), fontsize=10, loc="left")
+        ax.set_ylabel("$/kg")
+        ax.grid(alpha=0.3, which="both")
+    for k in range(len(keys or [None]), nr * nc):
+        axes[k // nc][k % nc].set_visible(False)
+    hd, lb = axes[0][0].get_legend_handles_labels()
+    fig.legend(hd, lb, loc="outside lower center", ncol=min(max(len(hd), 1), 4), frameon=False)
     return _save(fig, out_path)
 
 

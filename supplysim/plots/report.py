@@ -66,6 +66,15 @@ FIGURES = [
 ]
 HEADLINE_FIGURE = FIGURES[0][0]
 
+#: Figures drawn only when the experiment has what they show (prices: a model with a market): (file name,
+#: function, caption).
+OPTIONAL_FIGURES = [
+    ("prices.png", F.price_paths,
+     "Month-end prices per commodity and market ($/kg, log scale): median over replications (line) and 90% "
+     "band (P5-P95), scenarios overlaid. Prices move with the holders' cover in days against its 2024 level "
+     "(docs/market.md)."),
+]
+
 _CSS = """
 body{font-family:-apple-system,"Segoe UI",Helvetica,Arial,sans-serif;margin:1.2em auto;max-width:1140px;
  padding:0 1em;color:#222;line-height:1.4}
@@ -382,6 +391,8 @@ def build_report(res, figures=True, jobs=None, answer=None, title=None) -> Path:
     fig("monthly_supply.png")
     doc.close_fold()
 
+    _prices_fold(res, doc, summ, names, figdir if figures else None)
+
     diffs = res.differences()
     doc.open_fold("Paired differences against the baseline")
     if diffs:
@@ -478,6 +489,35 @@ def build_report(res, figures=True, jobs=None, answer=None, title=None) -> Path:
     write_text(out / "report.html", page)
     write_text(out / "report.md", "\n".join(doc.m))
     return out / "report.html"
+
+
+def _prices_fold(res, doc, summ, names, figdir):
+    """Prices, when the experiment's model has a market: mean and peak price per commodity and market,
+    and their paths (the catalogue's market metrics; docs/market.md)."""
+    mets = [m for m in cat.of_scope("market")]
+    keys = sorted({cat.split(k)[1] for s in res.scenarios for k in summ[s]["metrics"]
+                   if cat.split(k)[0] in {m.name for m in mets}})
+    if not keys:
+        return
+    doc.open_fold("Prices")
+    rows, groups = [], set()
+    for key in keys:
+        groups.add(len(rows))
+        for s in res.scenarios:
+            d = summ[s]["metrics"]
+            rows.append([Name(key.replace("@", " in ")), Name(names[s])]
+                        + [fmt_cell(d.get(f"{m.name}[{key}]"), m.unit) for m in mets])
+    doc.table(["commodity in market", "scenario"] + [m.label for m in mets], rows, left=2, groups=groups)
+    if figdir is not None:
+        for fname, fn, caption in OPTIONAL_FIGURES:
+            p = Path(figdir) / fname
+            try:
+                fn(res, p)
+            except Exception as exc:  # a figure must not stop the report
+                log.warning("figure %s failed: %s", fname, exc, exc_info=True)
+                continue
+            doc.figure(p, caption)
+    doc.close_fold()
 
 
 def _days(man):
