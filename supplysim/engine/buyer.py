@@ -45,7 +45,8 @@ class Buyer:
         self.cover = {}            # commodity -> callable(now) -> (factor, extra days) on its days of cover
         self._fixed = {}           # commodity -> levels in tonnes, where no level is in days of cover
         self._no_order_above = {}  # commodity -> reorder point of a fixed-level policy
-        self.quick_floor = {}      # the same, where reviews are continuous and nothing watches the position
+        self._plans = {}           # commodity -> (reorder point to skip a review at, review period, watchers)
+        self.settle()
 
     def settle(self):
         """Once the network is built: which levels are fixed, and where a review can be skipped."""
@@ -55,8 +56,11 @@ class Buyer:
         self._no_order_above = {c: lv[_REORDER_POINT[self.policies[c].policy]]
                                 for c, lv in self._fixed.items()
                                 if lv is not None and self.policies[c].policy in _REORDER_POINT}
-        self.quick_floor = {c: f for c, f in self._no_order_above.items()
-                            if self.review_every.get(c) == 0 and c not in self.watchers}
+        # a continuously reviewed position above a fixed reorder point needs no review at all
+        # (unless something watches it)
+        self._plans = {c: (self._no_order_above.get(c) if r == 0 and c not in self.watchers else None, r,
+                           tuple(self.watchers.get(c, ())))
+                       for c, r in self.review_every.items()}
 
     def set_cover(self, c, fn):
         """Scale the policy's days of cover of ``c``: ``fn(now)`` returns ``(factor, extra_days)`` and a
@@ -67,6 +71,7 @@ class Buyer:
     def watch(self, c, fn):
         """Call ``fn(buyer, c)`` every time the position of ``c`` changes (before its review)."""
         self.watchers.setdefault(c, []).append(fn)
+        self.settle()
 
     # -- reviews --------------------------------------------------------------------------------
     def position(self, c):
@@ -79,13 +84,15 @@ class Buyer:
         Periodic reviews are event-driven: a review is scheduled only when the
         position changed since the last one, so idle buyers cost no events.
         """
-        floor = self.quick_floor.get(c)
-        if floor is not None and self.position(c) > floor:
-            return   # a fixed reorder point not yet reached: the review would order nothing
-        r = self.review_every.get(c)
-        if r is None:
-            return
-        for fn in self.watchers.get(c, ()):
+        plan = self._plans.get(c)
+        if plan is None:
+            return   # not a commodity it buys
+        floor, r, watchers = plan
+        if floor is not None:
+            node = self.node
+            if node.stocks[c].qty + node.on_order[c] - node.owed[c] > floor:
+                return   # a fixed reorder point not yet reached: the review would order nothing
+        for fn in watchers:
             fn(self, c)
         if r == 0:
             self.review(c)

@@ -16,7 +16,7 @@ import numpy as np
 from ..materials import ELEMENTS
 from ..model.customs import reaches
 from ..random import BLOCK
-from .stock import EPS
+from .stock import EPS, freeze
 
 __all__ = ["Gate", "RuleRT"]
 
@@ -41,9 +41,8 @@ class RuleRT:
         self.blocked_attempts = 0
         self._buf = None
         self._i = BLOCK
-        self._last_comp = None    # the composition (and commodity) whose controlled content is cached
-        self._last_c = None
-        self._last_content = 0.0
+        # commodity -> (composition, controlled content): the last one seen, frozen so it cannot go stale
+        self._content = {}
         self._bounds = tuple(spec.boundaries()) + (math.inf,)
         self._force = (0.0, -1.0, False)   # [lo, hi) over which in_force holds its value
 
@@ -117,11 +116,12 @@ class RuleRT:
             return False
         s = self.spec
         if ln.commodity not in s.commodities:
-            if comp is self._last_comp and ln.commodity == self._last_c:   # compositions are read-only
-                c = self._last_content
+            seen = self._content.get(ln.commodity)
+            if seen is not None and seen[0] is comp:
+                c = seen[1]
             else:
                 c = self.content(comp, ln.commodity)
-                self._last_comp, self._last_c, self._last_content = comp, ln.commodity, c
+                self._content[ln.commodity] = (freeze(comp), c)
             if c <= 0 or c < s.threshold * (1 - 1e-9):   # mixing rounding must not slip under the threshold
                 return False
         for exporters, a, b in s.general_licences:

@@ -77,8 +77,8 @@ class Kernel:
         """Call ``fn(arg)`` after ``delay`` days (``priority``: URGENT runs before NORMAL at the same time)."""
         if delay < 0:
             raise ValueError(f"negative delay {delay}")
-        self.scheduled += 1
-        heappush(self._queue, (self.now + delay, priority, self.scheduled, fn, arg))
+        n = self.scheduled = self.scheduled + 1
+        heappush(self._queue, (self.now + delay, priority, n, fn, arg))
 
     def loop(self, generator) -> "Loop":
         """Run ``generator`` as a :class:`Loop`, starting now (before ordinary events, like a SimPy process)."""
@@ -114,8 +114,8 @@ class Kernel:
     # -- SimPy's environment protocol ------------------------------------------------------------------
     def schedule(self, event, priority=NORMAL, delay=0):
         """Schedule a SimPy ``event`` (called by SimPy's own events)."""
-        self.scheduled += 1
-        heappush(self._queue, (self.now + delay, priority, self.scheduled, _process_event, event))
+        n = self.scheduled = self.scheduled + 1
+        heappush(self._queue, (self.now + delay, priority, n, _process_event, event))
 
     @property
     def active_process(self):
@@ -157,13 +157,14 @@ class Loop:
     [0.0, 1.0, 2.0, 5.0]
     """
 
-    __slots__ = ("kernel", "_send", "waiting")
+    __slots__ = ("kernel", "_send", "waiting", "_next")
 
     def __init__(self, kernel, generator):
         self.kernel = kernel
         self._send = generator.send
         self.waiting = False
-        kernel.call(0.0, self._resume, None, URGENT)
+        self._next = self._resume   # one bound method for every wait
+        kernel.call(0.0, self._next, None, URGENT)
 
     def _resume(self, _):
         try:
@@ -173,12 +174,12 @@ class Loop:
         if delay is WAIT:
             self.waiting = True
         elif delay.__class__ is tuple:
-            self.kernel.call(delay[0], self._resume, None, delay[1])
+            self.kernel.call(delay[0], self._next, None, delay[1])
         else:
-            self.kernel.call(delay, self._resume)
+            self.kernel.call(delay, self._next)
 
     def wake(self):
         """Resume a waiting loop at this instant, after what is already due now."""
         if self.waiting:
             self.waiting = False
-            self.kernel.call(0.0, self._resume)
+            self.kernel.call(0.0, self._next)

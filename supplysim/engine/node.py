@@ -77,10 +77,13 @@ class Node:
         return self.buyer.orders if self.buyer is not None else 0
 
     # -- positions ------------------------------------------------------------------------------
+    def attach_buyer(self, buyer):
+        """Give the node its buyer: from now on :meth:`touch` is the buyer's."""
+        self.buyer = buyer
+        self.touch = buyer.touch
+
     def touch(self, c):
-        """The node's position of ``c`` changed (its buyer may order)."""
-        if self.buyer is not None:
-            self.buyer.touch(c)
+        """The node's position of ``c`` changed (its buyer may order; a node without one ignores it)."""
 
     def touch_inputs(self):
         """Capacity changed: the buyer looks again at every commodity it buys."""
@@ -184,13 +187,12 @@ class Node:
         if ln.sink is not None:
             self.book.deliver(ln, q, now)
             return
-        self.book.ship(ln, q)
         ln.shipped += q
         ln.used += q
         if ln.gated:
             sim.gate.consume(ln, q)
         sim.cost_transport += q * ln.cost
-        self.book.send(ln, q, st.comp, ln.lead_time() + ln.extra_days)
+        self.book.ship(ln, q, st.comp, ln.lead_time() + ln.extra_days)
 
     def receive(self, s):
         """Shipment ``s`` arrives: stock it, let the plant know, ship what the node owes of it."""

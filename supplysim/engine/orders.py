@@ -16,13 +16,13 @@ A buyer's order on a lane, a partial shipment, and its arrival:
 
 >>> from types import SimpleNamespace as NS
 >>> from supplysim.engine.kernel import Kernel
->>> sup, buyer = NS(owed={"ox": 0.0}), NS(on_order={"ox": 0.0})
+>>> sup, buyer = NS(owed={"ox": 0.0}), NS(on_order={"ox": 0.0}, receive=print)
 >>> lane = NS(src=sup, dst=buyer, sink=None, commodity="ox", open=0.0, in_transit=0.0)
 >>> book = OrderBook(Kernel())
 >>> book.expect(buyer, "ox", 10.0); book.place(lane, 10.0)
->>> book.ship(lane, 4.0)
->>> lane.open, sup.owed["ox"], buyer.on_order["ox"]
-(6.0, 6.0, 10.0)
+>>> book.ship(lane, 4.0, None, days=5.0)
+>>> lane.open, lane.in_transit, sup.owed["ox"], buyer.on_order["ox"]
+(6.0, 4.0, 6.0, 10.0)
 >>> book.withdraw(lane), lane.open, buyer.on_order["ox"]
 (6.0, 0.0, 4.0)
 """
@@ -86,13 +86,11 @@ class OrderBook:
             ln.dst.on_order[c] -= q
 
     # -- shipping -----------------------------------------------------------------------------
-    def ship(self, ln, q):
-        """``q`` tonnes of the line on ``ln`` leave the supplier."""
+    def ship(self, ln, q, comp, days):
+        """``q`` tonnes of the line on ``ln`` leave the supplier with composition ``comp``; the buyer
+        receives them after ``days``."""
         ln.open -= q
         ln.src.owed[ln.commodity] -= q
-
-    def send(self, ln, q, comp, days):
-        """Put ``q`` tonnes of ``comp`` on their way to ``ln``'s buyer, who receives them after ``days``."""
         ln.in_transit += q
         s = Shipment(ln, q, comp)
         if self.observers:
@@ -101,17 +99,16 @@ class OrderBook:
         if days <= 0:
             ln.dst.receive(s)
         else:
-            self._travel(s, days)
+            self.in_transit.add(s)
+            self.kernel.call(days, ln.dst.receive, s, NORMAL)
 
     def already_sent(self, ln, q, comp, days):
         """``q`` tonnes on their way on ``ln`` when the run starts, arriving after ``days``."""
         ln.dst.on_order[ln.commodity] += q
         ln.in_transit += q
-        self._travel(Shipment(ln, q, comp), days)
-
-    def _travel(self, s, days):
+        s = Shipment(ln, q, comp)
         self.in_transit.add(s)
-        self.kernel.call(days, s.lane.dst.receive, s, NORMAL)
+        self.kernel.call(days, ln.dst.receive, s, NORMAL)
 
     def receive(self, s):
         """Shipment ``s`` reaches its buyer: it is no longer in transit or on order (the buyer calls this)."""

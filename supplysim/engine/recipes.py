@@ -19,9 +19,9 @@ tonne of main output (:meth:`co_per_main`), and whether the inputs on hand make
 a batch at all (:meth:`batch_possible`). Recipes book the elements that leave
 as neither output nor co-product with the ledger (rule V1's mass balance).
 
-Output vectors are cached per input composition. Compositions are read-only
-arrays replaced on every change (see :mod:`supplysim.engine.stock`), so a cache
-keyed by their identity cannot go stale.
+Output vectors are cached per input composition, keyed by the input arrays'
+identity; those arrays are frozen (read-only) when cached, so the cache cannot
+go stale (see :mod:`supplysim.engine.stock`).
 """
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ import numpy as np
 
 from ..materials import ELEMENT_INDEX
 from ..model.stages import origin_stage
-from .stock import EPS
+from .stock import EPS, freeze
 
 __all__ = ["SourceRecipe", "FixedRecipe", "SplitRecipe", "GradeRecipe", "recipe_for", "MIN_BATCH", "project_mix"]
 
@@ -91,6 +91,7 @@ class FixedRecipe:
         #: (stock, tonnes used per tonne of output, recipe tonnes per tonne of output) per input
         self.need = tuple((node.stock(c), q / r.yield_, q) for c, q in r.inputs.items())
         self.inputs = tuple(st for st, _, _ in self.need)
+        self._single = self.inputs[0] if len(self.inputs) == 1 else None
         self.uses = frozenset(r.inputs)
         self.co = tuple((node.stock(c), q, c) for c, q in r.coproducts.items())
         mix = sum(r.inputs.values())
@@ -137,7 +138,7 @@ class FixedRecipe:
             src, keep = self._stamp
             out = out.take(src)    # a new array: the unstamped one is the ledger's
             out *= keep
-            out.flags.writeable = False
+            freeze(out)
         return out, co, raw
 
     def make(self, q, now):
@@ -149,14 +150,16 @@ class FixedRecipe:
                 plant.short_inputs = True
         if q <= EPS or (plant.made > EPS and q < MIN_BATCH * plant.period_cap):
             return None   # short of inputs after this period's batch: wait for more, not crumbs
-        if len(self.need) == 1:
-            key = self.need[0][0].comp
+        if self._single is not None:   # one input: its composition is the key
+            key = self._single.comp
             changed = key is not self._key
         else:
             key = tuple([st.comp for st, _, _ in self.need])
             old = self._key
             changed = old is None or any([a is not b for a, b in zip(key, old)])
         if changed:
+            for st in self.inputs:
+                freeze(st.comp)
             self._key = key
             self._vectors = self._make_vectors()
         out, co, raw = self._vectors
@@ -217,7 +220,7 @@ class SplitRecipe:
     def _current(self):
         comp = self.feed.comp
         if self._key is not comp:
-            self._key = comp
+            self._key = freeze(comp)
             self._split = self._make_split(comp)
         return self._split
 
@@ -248,12 +251,11 @@ class SplitRecipe:
             parts = parts.take(src, axis=1)
             parts *= keep
         parts *= np.array([y / p if p > 0 else 0.0 for p in per_feed])[:, None]
-        parts.flags.writeable = False
+        freeze(parts)
         outs = [(st, p, parts[i], c) for i, ((c, st, _), p) in enumerate(zip(rows, per_feed)) if p > 0]
         main = next((p for s, p, v, c in outs if c == self.out), 0.0)
         loss = np.maximum(comp - kept, 0.0)
-        loss.flags.writeable = False
-        return main, outs, loss
+        return main, outs, freeze(loss)
 
     def make(self, q, now):
         plant = self.plant

@@ -106,7 +106,7 @@ class Simulation:
         self.nodes = {fid: Node(self, f) for fid, f in m.facilities.items()}
         for n in self.nodes.values():
             if n.spec.sourcing:
-                n.buyer = Buyer(n)
+                n.attach_buyer(Buyer(n))
             if n.spec.stage != "buffer" or n.spec.output:
                 n.stock(n.spec.output)
             for c in list(n.spec.initial_stock) + list(n.spec.sourcing):

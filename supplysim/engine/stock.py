@@ -1,9 +1,11 @@
 """Stocks: a quantity with a composition vector, and the element ledger.
 
-Compositions are read-only arrays, replaced and never changed in place
-(``numpy`` raises if anything tries). Shipments keep the composition they left
-with, and caches keyed by a composition's identity (a recipe's output vectors,
-a rule's controlled content) stay correct by construction.
+Compositions are replaced, never changed in place: a stock that receives
+material of another composition gets a new mixed array. Shipments keep the
+composition they left with. Code that caches a result by a composition's
+identity (a recipe's output vectors, a rule's controlled content) marks that
+array read-only when it caches (:func:`freeze`), so anything that tried to
+change it in place afterwards would raise instead of leaving the cache stale.
 """
 from __future__ import annotations
 
@@ -11,10 +13,16 @@ import numpy as np
 
 from ..materials import ELEMENTS
 
-__all__ = ["Stock", "Ledger", "EPS"]
+__all__ = ["Stock", "Ledger", "EPS", "freeze"]
 
 #: Quantities below this (t) count as zero.
 EPS = 1e-9
+
+
+def freeze(comp):
+    """Mark composition ``comp`` read-only (before caching something by its identity); return it."""
+    comp.flags.writeable = False
+    return comp
 
 
 class Ledger:
@@ -93,7 +101,6 @@ class Stock:
                 mixed = comp - self.comp
                 mixed *= q / (self.qty + q)
                 mixed += self.comp
-                mixed.flags.writeable = False
                 self.comp = mixed
             else:
                 self.comp = comp
