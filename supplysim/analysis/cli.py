@@ -3,9 +3,10 @@
 Examples
 --------
 >>> from supplysim.model import load_model
->>> r = report(load_model("models/examples/tutorial.toml"))     # doctest: +SKIP
->>> sorted(r)                                                   # doctest: +SKIP
-['betweenness', 'bounds', 'concentration', 'country_stress', 'date', 'day', 'element', 'scenario', ...]
+>>> from supplysim.paths import models_dir
+>>> r = report(load_model(models_dir() / "examples" / "tutorial.toml"))
+>>> sorted(r)
+['betweenness', 'bounds', 'closed_lanes', 'concentration', 'country_stress', 'date', 'day', 'element', 'scenario', 'single_points_of_failure', 'unit']
 """
 from __future__ import annotations
 

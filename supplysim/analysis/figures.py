@@ -5,10 +5,18 @@ importing :mod:`supplysim.analysis` never needs it.
 
 Examples
 --------
+>>> import tempfile
+>>> from pathlib import Path
 >>> from supplysim.analysis import capacity_bounds
->>> b = capacity_bounds(m)                                                # doctest: +SKIP
->>> network_map(m, "cut.png", highlight=[c["id"] for c in b["all"]["cut_facilities"]])  # doctest: +SKIP
->>> bounds_bars({"baseline": b}, "bounds.png")                           # doctest: +SKIP
+>>> from supplysim.model import load_model
+>>> from supplysim.paths import models_dir
+>>> m = load_model(models_dir() / "examples" / "tutorial.toml")
+>>> b = capacity_bounds(m)
+>>> d = Path(tempfile.mkdtemp())
+>>> cut = network_map(m, d / "cut.png", highlight=[c["id"] for c in b["all"]["cut_facilities"]])
+>>> bars = bounds_bars({"baseline": b}, d / "bounds.png")
+>>> sorted(p.name for p in d.iterdir())
+['bounds.png', 'cut.png']
 """
 from __future__ import annotations
 

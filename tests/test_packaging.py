@@ -1,0 +1,76 @@
+"""A non-editable install ships the models: ``supplysim scenarios`` lists them and ``supplysim run``
+runs the default model from any folder.
+
+The wheel is built from a copy of the sources (nothing is written into the checkout) and
+installed into a fresh virtual environment that borrows this environment's dependencies; pip
+fetches only the build tools when it builds the wheel.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import sysconfig
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory):
+    src = tmp_path_factory.mktemp("src")
+    for name in ("setup.py", "setup.cfg", "pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, src / name)
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "*.png")
+    shutil.copytree(ROOT / "supplysim", src / "supplysim", ignore=ignore)
+    shutil.copytree(ROOT / "models", src / "models", ignore=ignore)
+    out = tmp_path_factory.mktemp("wheel")
+    r = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out), str(src)],
+                       capture_output=True, text=True, timeout=600)
+    if r.returncode != 0 and "No matching distribution" in r.stderr + r.stdout:
+        pytest.skip("the build tools could not be fetched")
+    assert r.returncode == 0, r.stderr[-3000:]
+    return next(out.glob("supplysim-*.whl"))
+
+
+def test_wheel_holds_every_shipped_model_file(wheel):
+    names = set(zipfile.ZipFile(wheel).namelist())
+    shipped = {f"supplysim/models/{p.relative_to(ROOT / 'models').as_posix()}"
+               for p in (ROOT / "models").rglob("*") if p.suffix in (".toml", ".md")}
+    assert shipped and shipped <= names, sorted(shipped - names)
+    assert not any(n.startswith("models/") for n in names)
+
+
+@pytest.mark.slow
+def test_installed_wheel_lists_scenarios_and_runs(wheel, tmp_path):
+    env_dir = tmp_path / "venv"
+    # nothing of this checkout may be visible to the installed package (nor to pip deciding what is installed)
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "SUPPLYSIM_MODELS")}
+    subprocess.run([sys.executable, "-m", "venv", str(env_dir)], check=True, timeout=300, env=env)
+    py = env_dir / "bin" / "python"
+    site = subprocess.run([str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    r = subprocess.run([str(py), "-m", "pip", "install", "-q", "--no-deps", "--no-index", str(wheel)],
+                       capture_output=True, text=True, timeout=300, env=env)
+    assert r.returncode == 0, r.stderr
+    # the dependencies come from this environment (no download), after the wheel's own site-packages,
+    # so supplysim itself is the installed wheel, not this checkout
+    Path(site, "deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    work = tmp_path / "elsewhere"
+    work.mkdir()
+    exe = env_dir / "bin" / "supplysim"
+    where = subprocess.run([str(py), "-c", "import supplysim, supplysim.paths as p; print(supplysim.__file__); "
+                            "print(p.default_model_path())"], capture_output=True, text=True, cwd=work, env=env)
+    assert str(env_dir) in where.stdout and "site-packages" in where.stdout.splitlines()[1], where.stdout
+    r = subprocess.run([str(exe), "scenarios"], capture_output=True, text=True, cwd=work, env=env, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert "cn-2025-04-licensing" in r.stdout and "baseline" in r.stdout
+    r = subprocess.run([str(exe), "run", "--reps", "1", "--days", "62", "--seed", "1", "--quiet"],
+                       capture_output=True, text=True, cwd=work, env=env, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert "model rare_earths" in r.stdout and "delivered share" in r.stdout
+    assert (work / "runs" / "rare_earths-baseline" / "summary.json").exists()
