@@ -1,27 +1,15 @@
-"""Shared plumbing of the study scripts: arguments, running an experiment, derived shortfall
-metrics, paired comparisons (common random numbers, Bonferroni) and answer tables.
+"""Shared plumbing of the study scripts: arguments, running an experiment, the catalogue's metrics
+for a group of regions, paired comparisons (common random numbers, Bonferroni), and the answer:
+printed, kept as answer.md / answer.json, and put at the top of the study's report.html.
 
-Why derived metrics: ``unmet_demand_t`` counts demand that could not be served from stock
-*on arrival*. Demand is backordered, and while a region has a standing backlog every new
-order queues behind it, so ``unmet_demand_t`` then equals the region's whole demand from
-the first shortage on, however much is delivered. Two scenarios that both leave a standing
-backlog therefore give the same ``unmet_demand_t`` to the tonne. The studies also report,
-per replication, from the stored monthly series:
-
-``shortfall_ty[R]``
-    the area under region R's month-end backlog of unfilled magnet orders, in tonne-years
-    (1,000 t owed for six months = 500 t-yr): how much was short, for how long;
-``backlog_end_t[R]``
-    magnets still owed at the horizon (demand minus deliveries: the net shortfall);
-``supply_t[R]``
-    magnets delivered to the region's demand over the horizon, late or not.
-
-``exCN`` sums a metric over every region but China.
+Every metric is one of the catalogue's (docs/metrics.md): ``delivered_share``, ``demand_lost_t``,
+``months_short``, ``peak_backlog_t``, ``time_to_survive_days`` and so on, per region. ``exCN`` is
+every region but China taken together: its monthly series are the sums of the regions' series and
+its metrics come from the same estimator (``supplysim.catalogue.region_metrics``).
 """
 from __future__ import annotations
 
 import argparse
-import calendar
 import json
 import math
 import os
@@ -40,8 +28,11 @@ EX_CN = ("EU", "US", "JP", "KR", "ROW")
 if str(ROOT) not in sys.path:          # run from a checkout without installing
     sys.path.insert(0, str(ROOT))
 
+from supplysim import catalogue as cat  # noqa: E402
 from supplysim.experiment.experiment import Experiment, ExperimentResults  # noqa: E402
-from supplysim.experiment.stats import mean_ci, paired  # noqa: E402
+from supplysim.experiment.stats import difference, summarize  # noqa: E402
+from supplysim.experiment.summary import fmt_cell  # noqa: E402
+from supplysim.plots.report import Block  # noqa: E402
 
 
 # ---- arguments and running ------------------------------------------------------------------------------
@@ -55,7 +46,7 @@ def parser(name, doc, reps, years, jobs=2, seed=1) -> argparse.ArgumentParser:
     p.add_argument("--out", default=f"runs/{name}", help=f"output directory (default runs/{name})")
     p.add_argument("--resume", action="store_true", help="continue the run stored in --out instead of replacing it")
     p.add_argument("--no-report", action="store_true", help="skip figures and report.html")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--quiet", action="store_true", help="no progress")
     return p
 
 
@@ -65,11 +56,19 @@ def rel(path) -> str:
 
 
 def run(args, scenarios, baseline, options=()) -> ExperimentResults:
-    """Run (or resume) the experiment in ``args.out`` and build its report."""
+    """Run (or resume) the experiment in ``args.out``.
+
+    The overlays a study writes into ``OUT/scenarios`` extend files in experiments/scenarios/,
+    outside the model's folder: that folder is allowed explicitly (as ``--allow-dir`` would), also
+    for the worker processes, which read it from the environment.
+    """
+    from supplysim.model.load import ALLOW_ENV
+    os.environ[ALLOW_ENV] = os.pathsep.join([str(SCENARIOS.resolve()),
+                                             *filter(None, os.environ.get(ALLOW_ENV, "").split(os.pathsep))])
     out = Path(args.out)
     if out.exists() and not args.resume:
-        for f in ("results.sqlite", "summary.json", "replications.csv", "timeseries.csv", "run.log",
-                  "report.html", "report.md"):
+        for f in ("results.sqlite", "summary.json", "replications.csv", "timeseries.csv", "series.parquet",
+                  "run.log", "report.html", "report.md", "answer.md", "answer.json"):
             (out / f).unlink(missing_ok=True)
         shutil.rmtree(out / "figures", ignore_errors=True)
     t0 = time.perf_counter()
@@ -77,44 +76,27 @@ def run(args, scenarios, baseline, options=()) -> ExperimentResults:
                      years=args.years, out=out, options=options, command=" ".join([sys.executable] + sys.argv))
     res = exp.run(jobs=args.jobs, resume=args.resume, progress=not args.quiet, quiet=args.quiet)
     res.run_s = time.perf_counter() - t0
-    if not args.no_report:
-        from supplysim.plots.report import build_report
-        try:
-            build_report(res)
-        except Exception as exc:   # a report problem must not lose the answer
-            print(f"warning: report not built: {exc!r}", file=sys.stderr)
     return res
 
 
-# ---- derived metrics ------------------------------------------------------------------------------------
-def _days(months):
-    return np.array([calendar.monthrange(int(m[:4]), int(m[5:7]))[1] for m in months], float)
-
-
-def derived(res, scenario) -> dict:
-    """``{metric: array over replications}``: the stored metrics plus the shortfall measures above."""
-    ms = res.metrics(scenario)
-    reps = res.replications(scenario)
-    extra = {}
-    for i, (r, months, ser) in enumerate(res.store.series(scenario)):
-        assert reps[i] == r
-        d = _days(months)
-        regs, back = ser["backlog_t"]
-        _, sup = ser["supply_t"]
-        for j, g in enumerate(regs):
-            extra.setdefault(f"shortfall_ty[{g}]", np.full(len(reps), np.nan))[i] = float((back[:, j] * d).sum() / 365.0)
-            extra.setdefault(f"peak_backlog_t[{g}]", np.full(len(reps), np.nan))[i] = float(back[:, j].max())
-            extra.setdefault(f"supply_t[{g}]", np.full(len(reps), np.nan))[i] = float(sup[:, j].sum())
-    ms.update(extra)
-    for base in ("unmet_demand_t", "demand_t", "backlog_end_t", "shortfall_ty", "supply_t", "peak_backlog_t"):
-        parts = [ms[f"{base}[{g}]"] for g in EX_CN if f"{base}[{g}]" in ms]
-        if parts:
-            ms[f"{base}[exCN]"] = np.sum(parts, axis=0)
-    return ms
+# ---- metrics per region and for exCN ---------------------------------------------------------------------
+def _group_metrics(res, scenario, regions, window=None) -> dict:
+    """``{metric[exCN]: array over replications}`` from the summed series of ``regions``."""
+    t0 = (res.manifest.get("disruption_start_day") or {}).get(scenario)
+    out = {}
+    for _, months, ser in res.store.series(scenario):
+        labels = list(ser["demand_t"][0])
+        cols = [labels.index(r) for r in regions if r in labels]
+        summed = {k: (["exCN"], np.asarray(ser[k][1])[:, cols].sum(axis=1, keepdims=True))
+                  for k in cat.REGION_SERIES}
+        rm = cat.region_metrics(summed, months, res.manifest["start"], res.manifest["horizon_days"], t0, window)
+        for name, v in rm.items():
+            out.setdefault(f"{name}[exCN]", []).append(v["exCN"])
+    return {k: np.array(v, float) for k, v in out.items()}
 
 
 class Table:
-    """Per-scenario metric arrays (cached) and paired differences against a reference."""
+    """Per-scenario metric arrays (with exCN) and their summaries and paired differences by kind."""
 
     def __init__(self, res):
         self.res = res
@@ -122,58 +104,97 @@ class Table:
 
     def m(self, scenario):
         if scenario not in self._m:
-            self._m[scenario] = derived(self.res, scenario)
+            ms = dict(self.res.metrics(scenario))
+            ms.update(_group_metrics(self.res, scenario, EX_CN))
+            self._m[scenario] = ms
         return self._m[scenario]
 
+    def _flags(self, scenario, metric):
+        name, key = cat.split(metric)
+        m = cat.get(name)
+        return self.m(scenario).get(f"{m.flag}[{key}]") if m.censored else None
+
     def stat(self, scenario, metric) -> dict:
-        return mean_ci(self.m(scenario)[metric])
+        m = cat.get(metric)
+        return summarize(self.m(scenario)[metric], m.kind, censored=self._flags(scenario, metric))
 
     def diff(self, a, b, metric, comparisons=1) -> dict:
         """Paired ``b - a`` over the replications both hold (same replication index = same random numbers)."""
         ra, rb = self.res.replications(a), self.res.replications(b)
         common = sorted(set(ra) & set(rb))
-        x = self.m(a)[metric][[ra.index(r) for r in common]]
-        y = self.m(b)[metric][[rb.index(r) for r in common]]
-        return paired(x, y, comparisons=comparisons)
+        ia, ib = [ra.index(r) for r in common], [rb.index(r) for r in common]
+        kind = cat.get(metric).kind
+        fa, fb = self._flags(a, metric), self._flags(b, metric)
+        return difference(self.m(a)[metric][ia], self.m(b)[metric][ib], kind, comparisons=comparisons,
+                          censored_x=None if fa is None else fa[ia], censored_y=None if fb is None else fb[ib])
 
 
-# ---- formatting -----------------------------------------------------------------------------------------
-def _num(x, digits):
-    if x is None or (isinstance(x, float) and not math.isfinite(x)):
-        return "n/a"
-    return f"{x:,.{digits}f}"
+def cell(st, metric, signed=False) -> str:
+    """``estimate [low, high]`` in the metric's unit (censored times with their count)."""
+    return fmt_cell(st, cat.get(metric).unit, signed=signed)
 
 
-def ci(st, digits=0, sign=False) -> str:
-    """``mean [low, high]``."""
-    m, lo, hi = st["mean"], st.get("ci_low"), st.get("ci_high")
-    if m is None or not math.isfinite(m):
-        return "n/a"
-    f = (lambda v: ("+" if v >= 0 else "") + _num(v, digits)) if sign else (lambda v: _num(v, digits))
-    if lo is None or not math.isfinite(lo):
-        return f(m)
-    return f"{f(m)} [{f(lo)}, {f(hi)}]"
-
-
+# ---- the answer ------------------------------------------------------------------------------------------
 def markdown(headers, rows) -> str:
     out = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
     out += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
     return "\n".join(out)
 
 
-def finish(args, res, title, text, data):
-    """Print the answer and keep it beside the results (answer.md, answer.json)."""
+def dot_figure(path, rows, title, xlabel, zero=True):
+    """Estimates with their intervals, one row each: ``rows = [(label, estimate, low, high, colour)]``."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(10, max(3.0, 0.32 * len(rows) + 1.2)), layout="constrained")
+    y = np.arange(len(rows))[::-1]
+    for yi, (label, m, lo, hi, colour) in zip(y, rows):
+        if m is None or not math.isfinite(m):
+            continue
+        err = None if lo is None or hi is None else [[max(m - lo, 0)], [max(hi - m, 0)]]
+        ax.errorbar([m], [yi], xerr=err, fmt="o", color=colour, ms=5, capsize=3, lw=1.3)
+    ax.set_yticks(y, [r[0] for r in rows], fontsize=8)
+    if zero:
+        ax.axvline(0, color="0.3", lw=1, ls="--")
+    ax.set_xlabel(xlabel)
+    ax.set_title(title, fontsize=10, loc="left")
+    ax.grid(axis="x", alpha=0.3)
+    fig.savefig(path, dpi=110)
+    fig.savefig(Path(path).with_suffix(".svg"))
+    plt.close(fig)
+    return path
+
+
+def finish(args, res, title, sections, data, figures=()):
+    """Print the answer, keep it beside the results (answer.md, answer.json) and put it, with its
+    ``figures`` (``[(path, caption)]``), at the top of report.html.
+
+    ``sections``: ``[(heading, header, rows)]`` tables (``(heading, header, rows, left)`` when the
+    number of leading text columns is not 2), in the order they answer the question.
+    """
     reps = {s: len(res.replications(s)) for s in res.scenarios}
-    head = (f"{title}\n(reps per scenario {min(reps.values())}, horizon {args.years:g} years from 2024-01-01, "
+    head = (f"{min(reps.values())} replications per scenario, horizon {args.years:g} years from 2024-01-01, "
             f"seed {args.seed}, jobs {args.jobs}; 95% intervals, paired differences Bonferroni-adjusted; "
-            f"run {getattr(res, 'run_s', float('nan')):.0f} s; results in {args.out})")
-    body = head + "\n\n" + text
+            f"run {getattr(res, 'run_s', float('nan')):.0f} s; results in {args.out}")
+    text = "\n\n".join(f"{sec[0]}\n\n{markdown(sec[1], sec[2])}" for sec in sections)
+    body = f"{title}\n({head})\n\n{text}"
     print("\n" + body)
     out = Path(args.out)
     (out / "answer.md").write_text(body + "\n", encoding="utf-8")
     (out / "answer.json").write_text(json.dumps({"title": title, "reps": reps, "years": args.years, "seed": args.seed,
                                                  "run_s": getattr(res, "run_s", None), **data},
                                                 indent=1, default=_json), encoding="utf-8")
+    if args.no_report:
+        return
+    blocks = [Block.text(head)]
+    for h, hd, rows, *left in sections:
+        blocks += [Block.text(h), Block.table(hd, rows, left=left[0] if left else 2)]
+    blocks += [Block.figure(p, c) for p, c in figures]
+    from supplysim.plots.report import build_report
+    try:
+        print(f"report: {build_report(res, answer=blocks, title=title)}")
+    except Exception as exc:   # a report problem must not lose the answer
+        print(f"warning: report not built: {exc!r}", file=sys.stderr)
 
 
 def _json(o):

@@ -7,8 +7,8 @@ buyer, 55-day median review) on its own, without April 2025's licences
 months: ``end``) and civilian approval probability (default 0.25, 0.5, 0.75: ``approval``).
 The grid's overlays are written to OUT/scenarios/. Every cell is compared, paired on the
 replication (common random numbers), with the baseline (no controls; Bonferroni over the
-cells). Output: a table and OUT/duration_heatmap.png (mean ex-China unmet demand, t, and
-shortfall, t-yr, per cell).
+cells). Output, at the top of OUT/report.html: a table and a heatmap of the mean ex-China
+demand lost (t, not delivered by the end of the run) and months short of 90% of demand per cell.
 
     python experiments/duration_sweep.py                     # defaults: 3x3 grid, 5 reps, 4 years
     python experiments/duration_sweep.py --months 1 3 6 12 18 --approval 0.1 0.25 0.5 0.75 0.9 --reps 20
@@ -46,14 +46,14 @@ def write_overlay(folder: Path, months: int, prob: float) -> Path:
     return p
 
 
-def heatmap(path, months, probs, unmet, short):
-    """Two panels: mean ex-China unmet demand (t) and shortfall (t-yr) per (duration, approval)."""
+def heatmap(path, months, probs, lost, short):
+    """Two panels: mean ex-China demand lost (t) and months short per (duration, approval)."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), constrained_layout=True)
-    for ax, z, title, unit in ((axes[0], unmet, "ex-China unmet demand", "t"),
-                               (axes[1], short, "ex-China shortfall (backlog area)", "t-yr")):
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4.2), constrained_layout=True)
+    for ax, z, title, unit in ((axes[0], lost, "ex-China demand lost", "t"),
+                               (axes[1], short, "ex-China months short", "months")):
         im = ax.imshow(z, origin="lower", aspect="auto", cmap="Reds")
         ax.set_xticks(range(len(probs)), [f"{p:g}" for p in probs])
         ax.set_yticks(range(len(months)), [f"{m}" for m in months])
@@ -67,7 +67,8 @@ def heatmap(path, months, probs, unmet, short):
                         color="white" if z[i, j] > 0.6 * hi else "black")
         fig.colorbar(im, ax=ax, label=unit)
     fig.suptitle(f"NdPr/alloy/magnet licences from {START}: duration x approval")
-    fig.savefig(path, dpi=120)
+    fig.savefig(path, dpi=110)
+    fig.savefig(Path(path).with_suffix(".svg"))
     plt.close(fig)
     return path
 
@@ -86,30 +87,29 @@ def main(argv=None):
     res = C.run(args, ["baseline"] + list(cells.values()), "baseline")
     t = C.Table(res)
     k = len(cells)
-    unmet = np.full((len(months), len(probs)), np.nan)
-    short = np.full_like(unmet, np.nan)
+    lost = np.full((len(months), len(probs)), np.nan)
+    short = np.full_like(lost, np.nan)
     rows, data = [], {"cells": []}
     for i, m in enumerate(months):
         for j, p in enumerate(probs):
             s = cells[(m, p)]
-            du = t.diff("baseline", s, "unmet_demand_t[exCN]", k)
-            ds = t.diff("baseline", s, "shortfall_ty[exCN]", k)
-            dse = t.diff("baseline", s, "backlog_end_t[exCN]", k)
-            unmet[i, j] = t.stat(s, "unmet_demand_t[exCN]")["mean"]
-            short[i, j] = t.stat(s, "shortfall_ty[exCN]")["mean"]
-            rows.append([m, f"{p:g}", C.ci(t.stat(s, "unmet_demand_t[exCN]")), C.ci(du, 0, True),
-                         C.ci(ds, 0, True), C.ci(dse, 0, True)])
-            data["cells"].append({"months": m, "approval": p, "scenario": s,
-                                  "unmet_demand_t_exCN": C.clean(t.stat(s, "unmet_demand_t[exCN]")),
-                                  "d_unmet_demand_t_exCN": C.clean(du), "d_shortfall_ty_exCN": C.clean(ds),
-                                  "d_backlog_end_t_exCN": C.clean(dse)})
-    png = heatmap(Path(args.out) / "duration_heatmap.png", months, probs, unmet, short)
-    text = (f"Ex-China (EU+US+JP+KR+ROW) by control duration and approval probability; d = cell - baseline, "
-            f"paired (Bonferroni over {k})\n\n"
-            + C.markdown(["months", "approval", "unmet demand t", "d unmet demand t", "d shortfall t-yr",
-                          "d owed at end t"], rows)
-            + f"\n\nheatmap: {png}")
-    C.finish(args, res, "Shortfall against licence duration and approval probability", text, data)
+            d = {x: t.diff("baseline", s, f"{x}[exCN]", k) for x in ("demand_lost_t", "months_short", "peak_backlog_t")}
+            st = t.stat(s, "demand_lost_t[exCN]")
+            lost[i, j] = st["estimate"]
+            short[i, j] = t.stat(s, "months_short[exCN]")["estimate"]
+            rows.append([m, f"{p:g}", C.cell(st, "demand_lost_t")]
+                        + [C.cell(d[x], x, True) for x in ("demand_lost_t", "months_short", "peak_backlog_t")])
+            data["cells"].append({"months": m, "approval": p, "scenario": s, "demand_lost_t_exCN": C.clean(st),
+                                  **{f"d_{x}_exCN": C.clean(v) for x, v in d.items()}})
+    png = heatmap(Path(args.out) / "duration_heatmap.png", months, probs, lost, short)
+    sections = [(f"Ex-China (EU+US+JP+KR+ROW) by control duration and approval probability; d = cell - baseline, "
+                 f"paired (Bonferroni over {k})",
+                 ["months", "approval", "demand lost t", "d demand lost t", "d months short", "d peak backlog t"],
+                 rows)]
+    C.finish(args, res, "How does the ex-China shortfall grow with the length of a licence regime and fall with "
+             "its approval rate?", sections, data,
+             figures=[(png, "Mean ex-China demand lost (t) and months short per control duration and approval "
+                            "probability.")])
     return 0
 
 

@@ -10,14 +10,17 @@ shipped western-buildout-2028+cn-ndpr-escalation). Four cases, common random num
 * ``escalation-2028-kmp-full`` option kmp-full: 5,600 t/yr from 2028;
 * ``escalation-2028-asm-us``   option asm-us: ASM's 1,800 t/yr US alloy plant from 2028.
 
-Answer: ex-China magnet shortfall (sum over EU, US, JP, KR, ROW) with and without each
-expansion as paired differences (Bonferroni over the three): unmet demand (t) as asked,
-shortfall (backlog area, t-yr), magnets owed at the horizon and magnets supplied.
+Answer: ex-China magnets (EU, US, JP, KR, ROW together) with and without each expansion as
+paired differences (Bonferroni over the three): demand lost (not delivered by the end of the
+run, t), months short of 90% of demand, peak backlog and tonnes delivered; the answer's tables and
+figure open runs/kmp_expansion/report.html.
 
     python experiments/kmp_expansion.py                       # defaults: 6 reps, 5.5 years (to mid-2029)
     python experiments/kmp_expansion.py --reps 30 --years 7 --out runs/kmp_expansion-full
 """
 from __future__ import annotations
+
+from pathlib import Path
 
 import _common as C
 
@@ -28,10 +31,10 @@ CASES = [  # (label, scenario file, question, sign: +1 = metric(case) - metric(b
     ("full site (5,600 t/yr, kmp-full)", C.SCENARIOS / "escalation-2028-kmp-full.toml", +1),
     ("ASM US plant (asm-us)", C.SCENARIOS / "escalation-2028-asm-us.toml", +1),
 ]
-METRICS = [("unmet_demand_t[exCN]", "unmet demand t", 0), ("shortfall_ty[exCN]", "shortfall t-yr", 0),
-           ("backlog_end_t[exCN]", "owed at end t", 0), ("supply_t[exCN]", "supply t", 0),
-           ("production_t[alloying:KR]", "KR alloy made t", 0), ("production_t[alloying:JP]", "JP alloy made t", 0),
-           ("production_t[alloying:US]", "US alloy made t", 0), ("production_t[separation:MY]", "Lynas MY oxide t", 0)]
+METRICS = [("demand_lost_t[exCN]", "demand lost t"), ("months_short[exCN]", "months short"),
+           ("peak_backlog_t[exCN]", "peak backlog t"), ("delivered_t[exCN]", "delivered t"),
+           ("production_t[alloying:KR]", "KR alloy made t"), ("production_t[alloying:JP]", "JP alloy made t"),
+           ("production_t[alloying:US]", "US alloy made t"), ("production_t[separation:MY]", "Lynas MY oxide t")]
 
 
 def main(argv=None):
@@ -42,33 +45,39 @@ def main(argv=None):
     t = C.Table(res)
     names = {base: "escalation-2028 (Phase 2, baseline network)"}
     names.update({C.rel(f): f.stem for _, f, _ in CASES})
-    rows1, rows2, data = [], [], {"levels": {}, "value": {}}
+    rows1, rows2, dots, data = [], [], [], {"levels": {}, "value": {}}
     for s in scen:
         ms = t.m(s)
-        row = [names[s]]
-        for m, _, dg in METRICS:
-            row.append(C.ci(C.mean_ci(ms[m]), dg) if m in ms else "0")
-        rows1.append(row)
-        data["levels"][names[s]] = {m: C.clean(C.mean_ci(ms[m])) for m, _, _ in METRICS if m in ms}
+        rows1.append([names[s]] + [C.cell(t.stat(s, m), m) if m in ms else "0" for m, _ in METRICS])
+        data["levels"][names[s]] = {m: C.clean(t.stat(s, m)) for m, _ in METRICS if m in ms}
     k = len(CASES)
-    for label, f, sign in CASES:
+    colours = ["tab:red", "tab:blue", "tab:green"]
+    for (label, f, sign), colour in zip(CASES, colours):
         s = C.rel(f)
         # value of the expansion = metric(with) - metric(without), paired on the replication
         a, b = (s, base) if sign < 0 else (base, s)
-        row = [label]
+        row = [label, f"{names[b]} - {names[a]}"]
         data["value"][label] = {"with": names[b], "without": names[a]}
-        for m, _, dg in METRICS[:4]:
+        for m, _ in METRICS[:4]:
             d = t.diff(a, b, m, k)
-            row.append(C.ci(d, dg, True))
+            row.append(C.cell(d, m, True))
             data["value"][label][m] = C.clean(d)
+        dl = data["value"][label]["demand_lost_t[exCN]"]
+        dots.append((label, dl.get("mean"), dl.get("ci_low"), dl.get("ci_high"), colour))
         rows2.append(row)
-    text = ("Ex-China magnets (EU+US+JP+KR+ROW) per case\n\n"
-            + C.markdown(["case"] + [h for _, h, _ in METRICS], rows1)
-            + f"\n\nValue of each expansion: with - without, paired (Bonferroni over {k}); negative shortfall = "
-              "less short\n\n"
-            + C.markdown(["expansion", "d unmet demand t", "d shortfall t-yr", "d owed at end t", "d supply t"],
-                         rows2))
-    C.finish(args, res, "KMP Phase 2, KMP full site and ASM US under the 2028 NdPr escalation", text, data)
+    fig = C.dot_figure(Path(args.out) / "expansion_value.png", dots,
+                       f"Ex-China demand lost: with - without each expansion, t (paired, Bonferroni over {k})",
+                       "change in ex-China demand lost by the end of the run (t); below 0 = less lost")
+    sections = [
+        (f"Value of each expansion: with - without, paired (Bonferroni over {k}); negative demand lost = less lost",
+         ["expansion", "cases", "d demand lost t", "d months short", "d peak backlog t", "d delivered t"], rows2),
+        ("Ex-China magnets (EU+US+JP+KR+ROW) per case, and the alloy and oxide made",
+         ["case"] + [h for _, h in METRICS], rows1, 1),
+    ]
+    C.finish(args, res, "What are KMP Phase 2, KMP's full site and ASM's US plant worth under the 2028 NdPr "
+             "escalation?", sections, data,
+             figures=[(fig, "Change in the ex-China demand lost with each expansion: paired mean with its "
+                            "Bonferroni-adjusted 95% interval.")])
     return 0
 
 

@@ -1,81 +1,53 @@
-"""Fill rate per region under each scenario of the library, beside the baseline, over a window.
+"""Share of each region's magnet demand delivered in 2025-2027 under each scenario of the library,
+beside the baseline.
 
-Question: how much of each region's magnet demand is served from stock on arrival in
-2025-2027 under each export-control and disruption scenario, and how does that differ
-from the baseline (paired, common random numbers, Bonferroni over the scenarios)?
+Question: how much of each region's magnet demand in 2025-2027 is delivered by the end of 2027
+(late deliveries count) under each export-control and disruption scenario, and how does that
+differ from the baseline (paired, common random numbers, Bonferroni over the scenarios)? The
+window's values come from the stored monthly series with the catalogue's estimator
+(``ExperimentResults.metric_values(..., window=("2025-01", "2027-12"))``).
 
     python experiments/scenario_fill_table.py                 # 10 reps, 2024-2027
-    python experiments/scenario_fill_table.py --reps 30 --jobs 2
+    python experiments/scenario_fill_table.py --reps 30 --jobs 2 --out runs/scenario_fill_table-full
 
-Writes runs/scenario_fill_table/ (the experiment store, exports and report) and prints a
-Markdown table: mean [95% interval] per region, and the paired difference to the baseline.
+Writes runs/scenario_fill_table/ (the experiment store, exports and the report, whose top is this
+table) and prints it: mean [95% interval] per region, and the paired difference to the baseline.
 """
 from __future__ import annotations
 
-import argparse
-import sys
-from pathlib import Path
+import _common as C
+from supplysim.experiment.stats import difference, summarize
 
-import numpy as np
-
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from supplysim.experiment.experiment import Experiment  # noqa: E402
-from supplysim.experiment.stats import mean_ci, paired  # noqa: E402
-
+NAME = "scenario_fill_table"
 SCENARIOS = ["baseline", "cn-2010-quota", "cn-2025-04-licensing", "cn-2025-10-extraterritorial", "cn-us-embargo",
              "myanmar-shock", "cn-ndpr-escalation", "western-buildout-2028", "suez-closure+cn-2025-04-licensing"]
-
-
-def window_fill(res, scenario, first="2025-01", last="2027-12"):
-    """Per replication and region: filled / demand over the months in [first, last]."""
-    out = {}
-    for _, months, ser in res.store.series(scenario):
-        regs, dem = ser["demand_t"]
-        _, fil = ser["filled_t"]
-        sel = np.array([first <= m <= last for m in months])
-        for j, r in enumerate(regs):
-            d = dem[sel, j].sum()
-            out.setdefault(r, []).append(fil[sel, j].sum() / d if d > 0 else 1.0)
-    return {r: np.array(v) for r, v in out.items()}
+WINDOW = ("2025-01", "2027-12")
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--reps", type=int, default=10)
-    ap.add_argument("--jobs", type=int, default=2)
-    ap.add_argument("--seed", type=int, default=2025)
-    ap.add_argument("--out", default=str(ROOT / "runs" / "scenario_fill_table"))
-    ap.add_argument("--resume", action="store_true")
-    a = ap.parse_args(argv)
-    exp = Experiment(ROOT / "models" / "rare_earths", SCENARIOS, reps=a.reps, seed=a.seed, days=4 * 365,
-                     out=a.out)
-    res = exp.run(jobs=a.jobs, resume=a.resume)
-    base = window_fill(res, "baseline")
-    regions = sorted(base)
+    args = C.parser(NAME, __doc__, reps=10, years=4, seed=2025).parse_args(argv)
+    res = C.run(args, SCENARIOS, "baseline")
+    regions = res.regions()
     m = len(SCENARIOS) - 1
-    print(f"\nFill rate 2025-2027 (served from stock on arrival), {a.reps} replications, seed {a.seed}; "
-          f"difference to baseline: paired, Bonferroni over {m} scenarios\n")
-    print("| scenario | " + " | ".join(regions) + " |")
-    print("|---|" + "---|" * len(regions))
+    base = {r: res.metric_values("baseline", f"delivered_share[{r}]", window=WINDOW) for r in regions}
+    rows, data = [], {}
     for s in SCENARIOS:
-        w = window_fill(res, s)
-        cells = []
+        row = [s, ""]
         for r in regions:
-            st = mean_ci(w[r])
-            cell = f"{st['mean']:.3f} [{st['ci_low']:.3f}, {st['ci_high']:.3f}]"
+            v = res.metric_values(s, f"delivered_share[{r}]", window=WINDOW)
+            cell = C.cell(summarize(v, "fraction"), "delivered_share")
             if s != "baseline":
-                d = paired(base[r], w[r], comparisons=m)
-                cell += f" (Δ {d['mean']:+.3f})"
-            cells.append(cell)
-        print(f"| {s} | " + " | ".join(cells) + " |")
-    try:
-        from supplysim.plots.report import build_report
-        print(f"\nreport: {build_report(res)}")
-    except ImportError:
-        pass
+                d = difference(base[r], v, "fraction", comparisons=m)
+                cell += f" (d {C.cell(d, 'delivered_share', True)})"
+                data.setdefault(s, {})[r] = C.clean(d)
+            row.append(cell)
+        rows.append(row)
+    sections = [(f"Share of demand in {WINDOW[0]}..{WINDOW[1]} delivered by the end of the window; (d: paired "
+                 f"difference to the baseline, Bonferroni over {m})", ["scenario", ""] + regions, rows)]
+    C.finish(args, res, "How much of each region's magnet demand in 2025-2027 is delivered under each scenario?",
+             sections, data)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

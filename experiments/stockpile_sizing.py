@@ -10,9 +10,11 @@ Each size S (days of the region's 2024 magnet demand) adds, for each of the US, 
 Japan, a government stockpile of finished magnets (stage "stockpile", no refill) with a lane
 to the region's buyer (7 days) that releases when the buyer's cover falls below 30 days, at
 up to 1.5 times the region's daily demand (supplysim/engine/responses.py). The overlays are
-written to OUT/scenarios/. Metric: tts_days[R] (days from 2026-01-01 to the region's first
-unmet demand, censored at the horizon), with paired differences against no stockpile
-(Bonferroni over the sizes), plus shortfall (backlog area, t-yr).
+written to OUT/scenarios/. Metric: time_to_survive_days[R] (days from 2026-01-01 to the region's
+first unmet demand; censored at the horizon, summarised as a Kaplan-Meier median with the count
+censored), with paired differences against no stockpile (Bonferroni over the sizes, where no pair
+is censored), plus demand lost and months short. The answer's tables and figure open
+runs/stockpile_sizing/report.html.
 
     python experiments/stockpile_sizing.py                          # defaults: sizes 0 30 60 90, 6 reps, 4 years
     python experiments/stockpile_sizing.py --sizes 0 30 60 90 120 180 --reps 30 --out runs/stockpile_sizing-full
@@ -78,30 +80,42 @@ def main(argv=None):
     res = C.run(args, scen, base)
     t = C.Table(res)
     k = max(1, len(scen) - 1)
-    rows, drows, data = [], [], {"stockpile_t": {}, "levels": {}, "vs_none": {}, "demand_t_per_day": rate}
+    rows, drows, dots, data = [], [], [], {"stockpile_t": {}, "levels": {}, "vs_none": {}, "demand_t_per_day": rate}
+    colours = {"US": "tab:blue", "EU": "tab:green", "JP": "tab:red"}
     for reg in BUYERS:
         for s in scen:
             d = label[s]
-            tts = t.stat(s, f"tts_days[{reg}]")
-            cens = float((t.m(s)[f"tts_days[{reg}]"] >= _censor(res) - 0.5).mean())
-            sf = t.stat(s, f"shortfall_ty[{reg}]")
-            rows.append([reg, d, f"{d * rate[reg]:,.0f}", C.ci(tts), f"{cens:.0%}", C.ci(sf),
-                         C.ci(t.stat(s, f"fill_rate[{reg}]"), 3)])
+            tts = t.stat(s, f"time_to_survive_days[{reg}]")
+            lost = t.stat(s, f"demand_lost_t[{reg}]")
+            short = t.stat(s, f"months_short[{reg}]")
+            rows.append([reg, d, f"{d * rate[reg]:,.0f}", C.cell(tts, "time_to_survive_days"),
+                         C.cell(lost, "demand_lost_t"), C.cell(short, "months_short")])
+            dots.append((f"{reg}: {d} days", tts.get("estimate"), tts.get("ci_low"), tts.get("ci_high"),
+                         colours[reg]))
             data["stockpile_t"].setdefault(reg, {})[d] = d * rate[reg]
-            data["levels"].setdefault(reg, {})[d] = {"tts_days": C.clean(tts), "censored_share": cens,
-                                                     "shortfall_ty": C.clean(sf)}
+            data["levels"].setdefault(reg, {})[d] = {"time_to_survive_days": C.clean(tts),
+                                                     "demand_lost_t": C.clean(lost)}
             if s != base:
-                dt = t.diff(base, s, f"tts_days[{reg}]", k)
-                ds = t.diff(base, s, f"shortfall_ty[{reg}]", k)
-                drows.append([reg, d, C.ci(dt, 0, True), f"{dt['mean'] / d:.2f}" if d else "",
-                              C.ci(ds, 0, True)])
-                data["vs_none"].setdefault(reg, {})[d] = {"tts_days": C.clean(dt), "shortfall_ty": C.clean(ds)}
-    text = (f"Time to survive from 2026-01-01 (days; censored at the horizon = {_censor(res):.0f} d) by stockpile size\n\n"
-            + C.markdown(["region", "days of demand", "stockpile t", "time to survive d", "censored",
-                          "shortfall t-yr", "fill rate"], rows)
-            + f"\n\nPaired differences against no stockpile (Bonferroni over {k}); days gained per day stocked\n\n"
-            + C.markdown(["region", "days of demand", "d time to survive d", "gain/day", "d shortfall t-yr"], drows))
-    C.finish(args, res, "Stockpile size against time to survive (US, EU, JP) under the NdPr escalation", text, data)
+                dt = t.diff(base, s, f"time_to_survive_days[{reg}]", k)
+                dl = t.diff(base, s, f"demand_lost_t[{reg}]", k)
+                gain = dt.get("mean")
+                drows.append([reg, d, C.cell(dt, "time_to_survive_days", True),
+                              f"{gain / d:.2f}" if gain is not None and d else "", C.cell(dl, "demand_lost_t", True)])
+                data["vs_none"].setdefault(reg, {})[d] = {"time_to_survive_days": C.clean(dt),
+                                                          "demand_lost_t": C.clean(dl)}
+    fig = C.dot_figure(Path(args.out) / "time_to_survive.png", dots,
+                       "Time to survive from 2026-01-01 by stockpile size (Kaplan-Meier median, 95% interval)",
+                       "days to the first unmet demand", zero=False)
+    sections = [
+        (f"Paired differences against no stockpile (Bonferroni over {k}); days gained per day stocked",
+         ["region", "days of demand", "d time to survive d", "gain/day", "d demand lost t"], drows),
+        (f"Time to survive from 2026-01-01 (days; censored at the horizon, {_censor(res):.0f} d) by stockpile size",
+         ["region", "days of demand", "stockpile t", "time to survive d", "demand lost t", "months short"], rows),
+    ]
+    C.finish(args, res, "How long does a magnet stockpile let the US, the EU and Japan survive the NdPr escalation?",
+             sections, data, figures=[(fig, "Time to survive per region and stockpile size: Kaplan-Meier median "
+                                            "over replications with its 95% interval (medians beyond the horizon "
+                                            "are not drawn).")])
     return 0
 
 

@@ -41,7 +41,6 @@ from .files import atomic_write, write_text
 from .metrics import replication_metrics, replication_series
 from .runner import cached_model, warmer
 from .sketch import Moments, QuantileSketch
-from .files import atomic_write, write_text
 from .stats import difference, mean_ci, summarize
 from .store import Store, repair
 
