@@ -409,3 +409,12 @@ def test_run_without_out_slugs_the_scenario_name(tmp_path, monkeypatch, capsys):
     made = {p.relative_to(work) for p in work.rglob("*") if p.is_dir()}
     assert made == {Path("runs"), Path("runs/tutorial-outside")}
     assert not (tmp_path / "outside").exists() and not (tmp_path.parent / "outside").exists()
+
+
+def test_dask_executor_streams_results_and_names_a_failing_task():
+    distributed = pytest.importorskip("distributed")
+    with distributed.Client(processes=False, n_workers=1, threads_per_worker=2, dashboard_address=None) as c:
+        assert sorted(execute(abs, [-3, 1, -2, 5, -4], executor=c, in_flight=2)) == [1, 2, 3, 4, 5]
+        with pytest.raises(ReplicationError) as ei:
+            list(execute(_fail_on_two, [0, 1, 2, 3], executor=c))
+        assert "ZeroDivisionError: boom" in str(ei.value)

@@ -417,12 +417,7 @@ class ExperimentResults:
         return self._once(("table", scenario), lambda: self._read_table(scenario))
 
     def _read_table(self, scenario):
-        rows = self.store.metrics(scenario)
-        keys = {}
-        for _, m in rows:
-            for k in m:
-                keys.setdefault(k, None)
-        return [r for r, _ in rows], {k: np.array([m.get(k, np.nan) for _, m in rows], float) for k in keys}
+        return self.store.metric_table(scenario)
 
     def replications(self, scenario) -> list:
         return self.store.replications(scenario)
@@ -635,7 +630,7 @@ class ExperimentResults:
             w = csv.DictWriter(fh, fieldnames=list(keys))
             w.writeheader()
             for s in self.scenarios:   # streamed: one scenario's decoded rows at a time
-                w.writerows({"scenario": s, "replication": r, **m} for r, m in self.store.metrics(s))
+                w.writerows({"scenario": s, "replication": r, **m} for r, m in self.store.iter_metrics(s))
         with atomic_write(self.out / "timeseries.csv") as fh:
             w = csv.writer(fh)
             w.writerow(["scenario", "series", "key", "month", "mean", "p05", "p50", "p95"])

@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import math
+from array import array
 import io
 import json
 import os
@@ -228,10 +230,51 @@ class Store:
 
     def metrics(self, scenario) -> list:
         """``(replication, metrics dict)`` of a scenario's replications, in replication order, verified."""
+        return list(self.iter_metrics(scenario))
+
+    def _stream(self, sql, args):
+        """Rows of a query one at a time (a study of thousands of replications is never all in memory)."""
         with self._guard():
-            rows = self.db.execute("SELECT replication, metrics, wall_s, metrics_sum FROM replications "
-                                   "WHERE scenario = ? ORDER BY replication", (scenario,)).fetchall()
-        return [(r, self._metrics(scenario, r, m, w, c)) for r, m, w, c in rows]
+            cur = self.db.execute(sql, args)
+        while True:
+            with self._guard():
+                row = cur.fetchone()
+            if row is None:
+                return
+            yield row
+
+    def iter_metrics(self, scenario):
+        """:meth:`metrics` one row at a time."""
+        for row in self._stream("SELECT replication, metrics, wall_s, metrics_sum FROM replications "
+                                "WHERE scenario = ? ORDER BY replication", (scenario,)):
+            yield row[0], self._metrics(scenario, *row)
+
+    def metric_table(self, scenario):
+        """Replication indices and ``{metric: float array over them}`` (NaN where a replication lacks it).
+
+        Built column by column while the rows stream past: 8 bytes a value, where the decoded rows
+        held about 9 kB per replication of the tutorial model (3,000 replications: 27 MB).
+
+        Examples
+        --------
+        >>> st = Store(":memory:")
+        >>> st.add("b", 0, {"x": 1.0}, {}, [], 0.1); st.add("b", 1, {"x": 2.0, "y": 5}, {}, [], 0.1)
+        >>> reps, cols = st.metric_table("b")
+        >>> reps, cols["x"].tolist(), cols["y"].tolist()
+        ([0, 1], [1.0, 2.0], [nan, 5.0])
+        """
+        reps, cols = [], {}
+        for i, (r, m) in enumerate(self.iter_metrics(scenario)):
+            reps.append(r)
+            for k, v in m.items():
+                col = cols.get(k)
+                if col is None:
+                    col = cols[k] = array("d", [math.nan]) * i
+                col.append(math.nan if v is None else float(v))
+            for col in cols.values():
+                if len(col) <= i:
+                    col.append(math.nan)
+        return reps, {k: np.frombuffer(col, dtype=float).copy() for k, col in cols.items()}
 
     def _metrics(self, scenario, r, m, wall, checksum):
         if checksum is not None and checksum != _metrics_sum(scenario, r, m, wall):
@@ -243,15 +286,9 @@ class Store:
 
     def series(self, scenario):
         """Yield ``(replication, months, series)`` in replication order (streamed, one at a time, verified)."""
-        with self._guard():
-            cur = self.db.execute("SELECT replication, months, series, series_sum FROM replications "
-                                  "WHERE scenario = ? ORDER BY replication", (scenario,))
-        while True:
-            with self._guard():
-                row = cur.fetchone()
-            if row is None:
-                return
-            r, months, blob, checksum = row
+        for r, months, blob, checksum in self._stream("SELECT replication, months, series, series_sum FROM "
+                                                      "replications WHERE scenario = ? ORDER BY replication",
+                                                      (scenario,)):
             if checksum is not None and checksum != _series_sum(scenario, r, months, blob):
                 raise DamagedStoreError(self.path, scenario, r, "monthly series")
             try:
