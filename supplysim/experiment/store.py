@@ -25,8 +25,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import math
-from array import array
 import io
 import json
 import os
@@ -44,6 +42,8 @@ CREATE TABLE IF NOT EXISTS replications (
     months TEXT NOT NULL, wall_s REAL NOT NULL, metrics_sum TEXT, series_sum TEXT,
     PRIMARY KEY (scenario, replication));
 """
+#: SQLite page cache per connection (KiB).
+_CACHE_KB = 256
 #: Columns added after the first stores were written (added to older files when opened for writing).
 _ADDED = {"manifest": ("checksum",), "replications": ("metrics_sum", "series_sum")}
 
@@ -151,6 +151,10 @@ class Store:
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         with self._guard():
             self.db = sqlite3.connect(self.path)
+            # rows are written once and read back in one streaming pass: a small page cache is
+            # enough, and SQLite's default (2 MB) would be a large share of what a long study
+            # keeps in the main process
+            self.db.execute(f"PRAGMA cache_size = -{_CACHE_KB}")
             self.db.executescript(_SCHEMA)
             for table, cols in _ADDED.items():
                 have = {r[1] for r in self.db.execute(f"PRAGMA table_info({table})")}
@@ -263,18 +267,19 @@ class Store:
         >>> reps, cols["x"].tolist(), cols["y"].tolist()
         ([0, 1], [1.0, 2.0], [nan, 5.0])
         """
+        with self._guard():
+            n = self.db.execute("SELECT COUNT(*) FROM replications WHERE scenario = ?", (scenario,)).fetchone()[0]
         reps, cols = [], {}
         for i, (r, m) in enumerate(self.iter_metrics(scenario)):
+            if i == n:   # a row added since the count: the table is of the first n
+                break
             reps.append(r)
             for k, v in m.items():
                 col = cols.get(k)
                 if col is None:
-                    col = cols[k] = array("d", [math.nan]) * i
-                col.append(math.nan if v is None else float(v))
-            for col in cols.values():
-                if len(col) <= i:
-                    col.append(math.nan)
-        return reps, {k: np.frombuffer(col, dtype=float).copy() for k, col in cols.items()}
+                    col = cols[k] = np.full(n, np.nan)
+                col[i] = np.nan if v is None else v
+        return reps, {k: col[:len(reps)] for k, col in cols.items()}
 
     def _metrics(self, scenario, r, m, wall, checksum):
         if checksum is not None and checksum != _metrics_sum(scenario, r, m, wall):
