@@ -349,16 +349,20 @@ def test_workers_exit_when_compare_is_killed(tmp_path):
                           "--quiet", "--no-report"], cwd=ROOT, stdout=subprocess.DEVNULL,
                          stderr=subprocess.DEVNULL, env={**os.environ, "PYTHONPATH": str(ROOT)})
     try:
-        deadline = time.time() + 90
-        workers = []
-        while time.time() < deadline:
-            workers = [w for w in _descendants(p.pid) if _alive(w)]
-            if len(workers) >= 2 and (out / "results.sqlite").exists():
-                break
+        # kill once the workers are running replications (a worker still starting up notices its
+        # parent's death only when its start-up is done)
+        deadline = time.time() + 120
+        workers, stored = [], 0
+        while time.time() < deadline and stored < 2:
             time.sleep(0.2)
-        assert len(workers) >= 2, "the pool never started"
-        time.sleep(1.0)
-        workers = [w for w in _descendants(p.pid) if _alive(w)]
+            workers = [w for w in _descendants(p.pid) if _alive(w)]
+            try:
+                con = sqlite3.connect(out / "results.sqlite", timeout=0.1)
+                stored = con.execute("SELECT COUNT(*) FROM replications").fetchone()[0]
+                con.close()
+            except sqlite3.Error:
+                stored = 0
+        assert len(workers) >= 2 and stored >= 2, "the pool never ran"
         p.send_signal(signal.SIGKILL)
         p.wait(timeout=10)
         deadline = time.time() + 5

@@ -10,9 +10,10 @@ Two habits keep long runs safe:
   soon as its result is handed on, so the main process holds no more results
   at 3,000 replications than at 100;
 * local workers watch their parent and exit when it dies (a ``kill -9`` of
-  the command leaves no worker behind); on Dask, the scheduler releases a
-  client's tasks when the client goes away, and with few in flight little
-  work is left running.
+  the command leaves no worker behind; a worker killed off while still
+  importing exits as soon as its start-up is done); on Dask, the scheduler
+  releases a client's tasks when the client goes away, and with few in
+  flight little work is left running.
 """
 from __future__ import annotations
 
