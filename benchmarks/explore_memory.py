@@ -28,8 +28,8 @@ range = [800, 5000]
 [uncertainties.eu_lead_max]
 keys = ["lanes.magnets-eu-buyers.lead_time.max"]
 range = [38, 80]
-[outcomes.jp_late]
-kind = "unfilled_share"
+[outcomes.jp_on_time]
+metric = "on_time_fill"
 regions = ["JP"]
 [outcomes.eu_peak_backlog]
 kind = "series"

@@ -266,6 +266,17 @@ def test_one_and_two_workers_store_the_same_numbers(tmp_path, tutorial_spec):
     assert _rows(tmp_path / "j1") == _rows(tmp_path / "j2")
 
 
+def test_a_dask_cluster_stores_the_same_numbers_as_one_process(tmp_path, tutorial_spec):
+    pytest.importorskip("SALib")
+    distributed = pytest.importorskip("distributed")
+    kw = dict(design="lhs", n=2, reps=1, seed=5, days=200)
+    Exploration(TUTORIAL, tutorial_spec, out=tmp_path / "s", **kw).run(progress=False)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster, distributed.Client(cluster) as client:
+        Exploration(TUTORIAL, tutorial_spec, out=tmp_path / "d", **kw).run(executor=client, progress=False)
+    assert _rows(tmp_path / "s") == _rows(tmp_path / "d")
+
+
 def test_every_point_draws_the_same_random_numbers(tmp_path, tutorial_spec):
     """Common random numbers across design points: replication r of every point sees the same demand
     (no input touches demand), so points differ only by their inputs."""

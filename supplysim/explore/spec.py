@@ -465,7 +465,7 @@ def _outcomes(ck, raw):
         default = "metric" if "metric" in t else "series" if "series" in t else None
         kind = ck.get(t, p, "kind", F.choice(*OUTCOME_KINDS), default)
         if kind is None:
-            ck.error(p, f"expected metric = NAME (a metric of docs/metrics.md) or series = NAME")
+            ck.error(p, "expected metric = NAME (a metric of docs/metrics.md) or series = NAME")
             continue
         window = ck.get(t, p, "window", F.list_of(_month), None)
         if window is not None and (len(window) != 2 or window[0] > window[1]):
