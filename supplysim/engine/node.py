@@ -97,7 +97,8 @@ class Node:
             return self.plant.usage(c, now)
         tot = 0.0
         for s in self.sinks:
-            tot += s.rate_at(now)
+            if s.commodity == c:   # (a node holding several grades serves each grade's sinks)
+                tot += s.rate_at(now)
         if depth < 3:
             for lane in self.out_lanes.get(c, ()):
                 if lane.sink is None:

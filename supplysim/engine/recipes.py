@@ -286,6 +286,9 @@ class SplitRecipe:
 def project_mix(m, lo, hi):
     """The mix nearest to ``m`` (shifted by one constant) with every share in [lo, hi] and summing to 1.
 
+    ``m`` is taken to sum to 1 already (a mix moved towards another mix), so a mix within the
+    limits comes back as it is.
+
     Examples
     --------
     >>> [round(x, 6) for x in project_mix([0.7, 0.3, 0.0], [0.0, 0.0, 0.1], [0.6, 1.0, 1.0])]
@@ -293,17 +296,25 @@ def project_mix(m, lo, hi):
     >>> [round(x, 6) for x in project_mix([0.2, 0.2], [0.0, 0.0], [1.0, 1.0])]
     [0.5, 0.5]
     """
+    if abs(sum(m) - 1.0) <= 1e-12 and all([a <= x <= b for x, a, b in zip(m, lo, hi)]):
+        return list(m)
+
     def total(t):
-        return sum(min(max(x + t, a), b) for x, a, b in zip(m, lo, hi))
-    a, b = -1.0, 1.0
-    for _ in range(60):   # bisection on the shift: the total is monotone in it
-        t = 0.5 * (a + b)
-        if total(t) < 1.0:
-            a = t
-        else:
-            b = t
-    t = 0.5 * (a + b)
-    return [min(max(x + t, a_), b_) for x, a_, b_ in zip(m, lo, hi)]
+        return sum([min(max(x + t, a), b) for x, a, b in zip(m, lo, hi)])
+    # the total is piecewise linear and non-decreasing in the shift t, with kinks where a share meets
+    # a limit: find the two kinks around 1 and interpolate
+    kinks = sorted({a - x for x, a in zip(m, lo)} | {b - x for x, b in zip(m, hi)})
+    t0, f0 = kinks[0], total(kinks[0])
+    t = t0
+    for t1 in kinks[1:]:
+        f1 = total(t1)
+        if f1 >= 1.0:
+            t = t0 + (1.0 - f0) * (t1 - t0) / (f1 - f0) if f1 > f0 else t1
+            break
+        t0, f0 = t1, f1
+    else:
+        t = t0
+    return [min(max(x + t, a), b) for x, a, b in zip(m, lo, hi)]
 
 
 class GradeRecipe(FixedRecipe):
@@ -311,13 +322,19 @@ class GradeRecipe(FixedRecipe):
 
     Every grade is made from the recipe's base inputs (divided by the yield, with
     its co-products, as a fixed recipe); a grade adds its own inputs per tonne (its
-    heavy rare earths), all of which end in the product. Capacity is shared among
-    the grades by the **mix**: each period a grade may take at most its share of
-    the period's capacity, and its stock target is that share of the plant's. At
-    each new period the mix moves towards the grades' shares of the orders placed
-    on the plant over the last period, by ``1 - exp(-period / mix_days)`` of the
-    gap, and stays within each grade's ``[min_share, max_share]`` (technical
-    limits: lines and furnaces qualified for a grade).
+    heavy rare earths), all of which end in the product.
+
+    The **mix** (one share per grade, summing to 1) is how the plant plans its
+    capacity and stock: each period a grade first gets up to its share of the
+    period's capacity, then capacity the other grades leave unused goes to the
+    grades that still have room (in proportion to it), never beyond a grade's
+    ``max_share`` of capacity; a grade's stock target is its share of the plant's.
+    So the mix matters when capacity is short: then each grade gets its planned
+    share. At each new period the mix moves towards the grades' shares of what
+    their buyers want (shipped since the last update, plus the orders owed beyond
+    stock), by ``1 - exp(-elapsed / mix_days)`` of the gap, and is brought within
+    each grade's ``[min_share, max_share]`` (technical limits: lines and furnaces
+    qualified for a grade).
 
     The mix is a hook (see :mod:`.mechanisms`): ``steer(fn)`` lets a mechanism
     change the target mix (``fn(recipe, now, desired) -> desired``, a list of
@@ -347,7 +364,8 @@ class GradeRecipe(FixedRecipe):
         self._k = None             # the period the per-grade counters are for
         self._t = 0.0              # when the mix was last updated
         self.made = [0.0] * len(self.grades)
-        self._orders = self._ordered()
+        self._cut = [False] * len(self.grades)   # grades the added inputs held back this period
+        self._orders = self._shipped()
         self._room = [0.0] * len(self.grades)
 
     # -- the plant's questions (co-products and whether a batch is possible: as a fixed recipe) -----
@@ -364,32 +382,42 @@ class GradeRecipe(FixedRecipe):
         self.steering.append(fn)
 
     # -- the mix -------------------------------------------------------------------------------
-    def _ordered(self):
-        """Per grade: tonnes ordered so far (taken from stock plus still owed)."""
-        owed = self.node.owed
-        return [st.removed() + owed[g] for st, g in zip(self.out, self.grades)]
+    def _shipped(self):
+        """Per grade: tonnes taken from its stock so far (shipped and delivered)."""
+        return [st.removed() for st in self.out]
 
     def _new_period(self, k, now):
-        """A new period: move the mix towards the last period's orders; reset this period's counters."""
+        """A new period: move the mix towards the grades' shares of what their buyers want; reset this
+        period's counters."""
         self._k = k
         self.made = [0.0] * len(self.grades)
-        cur = self._ordered()
-        new = [max(a - b, 0.0) for a, b in zip(cur, self._orders)]
+        cur = self._shipped()
+        owed = self.node.owed
+        dt = now - self._t
+        # what each grade's buyers want of it: shipped since the last update, plus the orders owed
+        # beyond its stock, to be made up over mix_days (buyers move unshipped orders between
+        # suppliers at every review, so orders placed are no measure)
+        k = min(1.0, dt / self.mix_days) if self.mix_days > 0 else 1.0
+        # (a grade its inputs held back gets no capacity for its backlog: capacity cannot make it)
+        need = [a - b + (0.0 if cut else k * max(owed[g] - st.qty, 0.0))
+                for a, b, g, st, cut in zip(cur, self._orders, self.grades, self.out, self._cut)]
         self._orders = cur
-        tot = sum(new)
-        desired = [x / tot for x in new] if tot > EPS else list(self.mix)
+        self._cut = [False] * len(self.grades)
+        tot = sum(need)
+        desired = [x / tot for x in need] if tot > EPS else list(self.mix)
         for fn in self.steering:
             desired = fn(self, now, desired)
         # the lag acts over the time since the last update (a plant idle for several periods catches up)
-        a = 1.0 - math.exp(-(now - self._t) / self.mix_days) if self.mix_days > 0 else 1.0
+        a = 1.0 - math.exp(-dt / self.mix_days) if self.mix_days > 0 else 1.0
         self._t = now
         m = [x + a * (d - x) for x, d in zip(self.mix, desired)]
         self.mix = project_mix(m, *self.limits)
         self.history.append((now, tuple(self.mix)))
 
     def room(self, per_day):
-        """Tonnes the plant may make this period: per grade, the least of its room to its stock target
-        and what is left of its share of the period's capacity."""
+        """Tonnes the plant may make now, and how they split over the grades: each grade's room to its
+        stock target, first within its share of the period's capacity, then from capacity the others
+        leave unused (up to its ``max_share``)."""
         plant = self.plant
         now = plant.env.now
         if plant.k != self._k:
@@ -397,25 +425,31 @@ class GradeRecipe(FixedRecipe):
         cap = per_day * plant.period
         target = plant._target if plant._target is not None else plant._target_days * per_day
         owed = self.node.owed
-        wip = [0.0] * len(self.grades)
+        n = len(self.grades)
+        wip = [0.0] * n
         index = self.index
         for b in plant.in_process:
             for _, x, _, c in b.coproducts:
                 i = index.get(c)
                 if i is not None:
                     wip[i] += x
-        tot, bound = 0.0, False
+        want, ceil = [0.0] * n, [0.0] * n
         for i, st in enumerate(self.out):
-            m = self.mix[i]
-            r = target * m + owed[self.grades[i]] - st.qty - wip[i]
-            left = m * cap - self.made[i]
-            if r > EPS and left <= EPS:
-                bound = True
-            r = min(r, left)
-            self._room[i] = r if r > 0 else 0.0
-            tot += self._room[i]
-        self.period_bound = bound
-        return tot
+            r = target * self.mix[i] + owed[self.grades[i]] - st.qty - wip[i]
+            if r > EPS:
+                want[i] = r
+                ceil[i] = min(r, max(self.limits[1][i] * cap - self.made[i], 0.0))
+        ceil = self._input_limited(ceil)   # capacity a grade cannot use for lack of its inputs goes to others
+        first = [min(c, max(m * cap - x, 0.0)) for c, m, x in zip(ceil, self.mix, self.made)]
+        spare = cap - sum(self.made) - sum(first)
+        more = [c - f for c, f in zip(ceil, first)]
+        extra = sum(more)
+        if spare > EPS and extra > EPS:
+            f = min(1.0, spare / extra)
+            first = [a + f * b for a, b in zip(first, more)]
+        self._room = first
+        self.period_bound = any([w - a > EPS for w, a in zip(want, first)])
+        return sum(first)
 
     # -- making --------------------------------------------------------------------------------
     def _make_vectors(self):
@@ -437,8 +471,21 @@ class GradeRecipe(FixedRecipe):
             outs.append(v)
         return outs, co, raw
 
+    def _input_limited(self, want):
+        """``want`` (t per grade) cut to what the added inputs on hand allow: each added input limits
+        the grades that use it, together, in proportion."""
+        for st in self._adds:
+            use = sum([w * x for w, adds in zip(want, self.add) for s, x in adds if s is st])
+            if use > st.qty:
+                f = st.qty / use
+                cut = [any([s is st for s, _ in adds]) for adds in self.add]
+                want = [w * f if c else w for w, c in zip(want, cut)]
+                self._cut = [a or b for a, b in zip(self._cut, cut)]
+                self.plant.short_inputs = True
+        return want
+
     def make(self, q, now):
-        """Make up to ``q`` tonnes in all, split over the grades by their room (see :meth:`room`)."""
+        """Make up to ``q`` tonnes in all, split over the grades as :meth:`room` planned."""
         plant = self.plant
         want = list(self._room)
         tot = sum(want)
@@ -451,13 +498,7 @@ class GradeRecipe(FixedRecipe):
                 want = [w * f for w in want]
                 tot *= f
                 plant.short_inputs = True
-        for st in self._adds:
-            # an added input (heavy rare earths) limits the grades that use it, together
-            use = sum([w * x for w, adds in zip(want, self.add) for s, x in adds if s is st])
-            if use > st.qty:
-                f = st.qty / use
-                want = [w * f if any([s is st for s, _ in adds]) else w for w, adds in zip(want, self.add)]
-                plant.short_inputs = True
+        want = self._input_limited(want)
         tot = sum(want)
         if tot <= EPS or (plant.made > EPS and tot < MIN_BATCH * plant.period_cap):
             return None
