@@ -426,13 +426,15 @@ class GradeRecipe(FixedRecipe):
         target = plant._target if plant._target is not None else plant._target_days * per_day
         owed = self.node.owed
         n = len(self.grades)
-        wip = [0.0] * n
+        parts = [[] for _ in range(n)]
         index = self.index
         for b in plant.in_process:
             for _, x, _, c in b.coproducts:
                 i = index.get(c)
                 if i is not None:
-                    wip[i] += x
+                    parts[i].append(x)
+        # (exactly rounded sums: the batches are a set, whose order differs between processes)
+        wip = [math.fsum(x) for x in parts]
         want, ceil = [0.0] * n, [0.0] * n
         for i, st in enumerate(self.out):
             r = target * self.mix[i] + owed[self.grades[i]] - st.qty - wip[i]
