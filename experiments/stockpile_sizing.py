@@ -7,9 +7,9 @@ months from 2026-01-01 with approval 0.5, on a network without April 2025's lice
 Japanese, Korean and Vietnamese makers replace China's magnets and the US never runs short.)
 
 Each size S (days of the region's 2024 magnet demand) adds, for each of the US, the EU and
-Japan, a government stockpile of finished magnets (stage "stockpile", no refill) with a lane
-to the region's buyer (7 days) that releases when the buyer's cover falls below 30 days, at
-up to 1.5 times the region's daily demand (supplysim/engine/responses.py). The overlays are
+Japan, a government stockpile of finished magnets per grade (stage "stockpile", no refill) with a
+lane to the region's buyer (7 days) that releases when the buyer's cover of that grade falls below
+30 days, at up to 1.5 times the region's daily demand for it (supplysim/engine/responses.py). The overlays are
 written to OUT/scenarios/. Metric: time_to_survive_days[R] (days from 2026-01-01 to the region's
 first unmet demand; censored at the horizon, summarised as a Kaplan-Meier median with the count
 censored), with paired differences against no stockpile (Bonferroni over the sizes, where no pair
@@ -33,11 +33,13 @@ TRIGGER_DAYS, RELEASE_X, LEAD_DAYS = 30, 1.5, 7
 
 
 def region_demand_t_per_day():
+    """{region: {grade commodity: t/day}} of the default model's demand at its start."""
     from supplysim.model import load_model
     m = load_model(C.MODEL)
     out = {}
     for d in m.demand.values():
-        out[d.region] = out.get(d.region, 0.0) + d.rate_per_day
+        g = out.setdefault(d.region, {})
+        g[d.commodity] = g.get(d.commodity, 0.0) + d.rate_per_day
     return out
 
 
@@ -50,14 +52,15 @@ def write_overlay(folder: Path, days: int, rate: dict) -> Path:
              f'description = "ndpr-escalation-only with a {days}-day strategic magnet stockpile in the US, EU and JP"',
              ""]
     for reg, buyer in BUYERS.items():
-        fid = f"stockpile_{reg.lower()}"
-        stock = days * rate[reg]
-        lines += [f"[facilities.{fid}]", f'name = "{reg} strategic magnet stockpile ({days} days)"',
-                  'stage = "stockpile"', f'country = "{reg}"', f'region = "{reg}"', 'output = "magnet"',
-                  f"initial_stock = {{magnet = {stock:.1f}}}",
-                  f"release = {{cover_below_days = {TRIGGER_DAYS}, max_t_per_day = {RELEASE_X * rate[reg]:.2f}}}",
-                  "", f"[lanes.{fid}-{buyer}]", f'from = "{fid}"', f'to = "{buyer}"', 'commodity = "magnet"',
-                  f"lead_time = {LEAD_DAYS}", ""]
+        # one stockpile per region and magnet grade, each holding S days of the region's demand for it
+        for grade, r in sorted(rate[reg].items()):
+            fid = f"stockpile_{reg.lower()}_{grade}"
+            lines += [f"[facilities.{fid}]", f'name = "{reg} strategic stockpile of {grade} ({days} days)"',
+                      'stage = "stockpile"', f'country = "{reg}"', f'region = "{reg}"', f'output = "{grade}"',
+                      f"initial_stock = {{{grade} = {days * r:.1f}}}",
+                      f"release = {{cover_below_days = {TRIGGER_DAYS}, max_t_per_day = {RELEASE_X * r:.2f}}}",
+                      "", f"[lanes.{fid}-{buyer}]", f'from = "{fid}"', f'to = "{buyer}"', f'commodity = "{grade}"',
+                      f"lead_time = {LEAD_DAYS}", ""]
     p.write_text("\n".join(lines), encoding="utf-8")
     return p
 
@@ -88,11 +91,11 @@ def main(argv=None):
             tts = t.stat(s, f"time_to_survive_days[{reg}]")
             lost = t.stat(s, f"demand_lost_t[{reg}]")
             short = t.stat(s, f"months_short[{reg}]")
-            rows.append([reg, d, f"{d * rate[reg]:,.0f}", C.cell(tts, "time_to_survive_days"),
+            rows.append([reg, d, f"{d * sum(rate[reg].values()):,.0f}", C.cell(tts, "time_to_survive_days"),
                          C.cell(lost, "demand_lost_t"), C.cell(short, "months_short")])
             dots.append((f"{reg}: {d} days", tts.get("estimate"), tts.get("ci_low"), tts.get("ci_high"),
                          colours[reg]))
-            data["stockpile_t"].setdefault(reg, {})[d] = d * rate[reg]
+            data["stockpile_t"].setdefault(reg, {})[d] = d * sum(rate[reg].values())
             data["levels"].setdefault(reg, {})[d] = {"time_to_survive_days": C.clean(tts),
                                                      "demand_lost_t": C.clean(lost)}
             if s != base:

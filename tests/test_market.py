@@ -349,7 +349,7 @@ description = "test: magnets exported from China licensed for six months at 25% 
 [controls.magnet-licence]
 issuer = "CN"
 mechanism = "licence"
-commodities = ["magnet"]
+commodities = ["magnet_n", "magnet_gbd", "magnet_hd"]
 effective = 2025-01-01
 end = 2025-07-01
 review_days = 45

@@ -222,7 +222,7 @@ def test_composed_suez_closure_and_april_licensing():
     assert set(suez["references"]) | set(lic["references"]) <= set(m.scenario["references"])
     delays = [d for d in m.disruptions if d.kind == "lane_delay"]
     assert [d.id for d in delays] == ["suez"] and delays[0].extra_days == 15
-    assert "cn_magnet-buyer_eu" in delays[0].targets
+    assert "cn_magnet-buyer_eu-gbd" in delays[0].targets
     rules = {r.id: r for r in m.controls}
     assert set(rules) == {"cn-ann18"} and rules["cn-ann18"].mechanism == "licence"
     until = max(delays[0].start, rules["cn-ann18"].effective) + AFTER_DAYS
