@@ -163,6 +163,35 @@ def test_ban_blocks_exactly_inside_window_by_shipment_time(write_model):
     assert sum(q for t, lid, q in log if lid == "jp-us" and APR <= t < JUL) > 0
 
 
+def test_leaky_ban_lets_through_its_share_of_the_lanes_earlier_trade(write_model):
+    """``leakage = 0.15``: in every period of the ban the lane ships at most 15% of its mean daily trade
+    before the ban times the period, and over the ban close to it (the buyer keeps ordering on it)."""
+    leaky = BAN_US.replace('effective = 2024-04-01', 'effective = 2024-04-01\nleakage = 0.15')
+    sim, res, log = _run(_model(write_model, leaky), record=("cn_mag",))
+    before = sum(q for t, lid, q in log if lid == "cn-us" and t < APR) / APR
+    P = sim.period
+    by_period = defaultdict(float)
+    for t, lid, q in log:
+        if lid == "cn-us" and APR <= t < JUL:
+            by_period[int(t // P)] += q
+    assert by_period and max(by_period.values()) <= 0.15 * before * P * (1 + 1e-9)
+    leaked = sum(by_period.values())
+    assert res.controls["ban_us"]["leaked_t"] == pytest.approx(leaked, rel=1e-9)
+    assert 0.7 * 0.15 * before * (JUL - APR) <= leaked <= 0.15 * before * (JUL - APR + P)
+    assert res.controls["ban_us"]["ban_blocks"] > 0
+    # without leakage nothing crosses
+    _, res0, log0 = _run(_model(write_model, BAN_US), record=("cn_mag",))
+    assert not [q for t, lid, q in log0 if lid == "cn-us" and APR <= t < JUL]
+    assert "leaked_t" not in res0.controls["ban_us"]
+
+
+def test_leakage_belongs_to_bans(write_model):
+    bad = BAN_US.replace('mechanism = "ban"', 'mechanism = "licence"').replace(
+        'effective = 2024-04-01', 'effective = 2024-04-01\nleakage = 0.1')
+    with pytest.raises(Exception, match="controls.ban_us.leakage: belongs to mechanism 'ban', not 'licence'"):
+        load_model(_model(write_model, bad))
+
+
 def test_no_rule_no_gate(write_model):
     """Sanity for the ban tests: without the rule CN->US ships in every month."""
     sim, res, _ = _run(_model(write_model))

@@ -39,6 +39,8 @@ class RuleRT:
         self.applied = []      # (day, tonnes) of every application, decided or not
         self.refused_t = 0.0
         self.blocked_attempts = 0
+        self.leak = {}         # a leaky ban: lane id -> [period, tonnes leaked in it, t/day before the ban]
+        self.leaked_t = 0.0
         self._buf = None
         self._i = BLOCK
         # commodity -> (composition, controlled content): the last one seen, frozen so it cannot go stale
@@ -128,6 +130,21 @@ class RuleRT:
             if ln.src.id in exporters and a <= now < b:
                 return False
         return True
+
+    # -- leakage -------------------------------------------------------------------------------
+    def leak_left(self, ln, now):
+        """Tonnes a ban with ``leakage`` still lets ``ln`` ship this period: ``leakage`` times the
+        lane's mean daily shipments before the ban first acted on it, times the period."""
+        sim = self.sim
+        P = sim.period
+        k = int(now // P)
+        st = self.leak.get(ln.id)
+        if st is None:
+            t0 = getattr(sim, "warmup", 0.0)   # shipments count from the end of any warm-up
+            st = self.leak[ln.id] = [k, 0.0, ln.shipped / (now - t0) if now > t0 else 0.0]
+        elif st[0] != k:
+            st[0], st[1] = k, 0.0
+        return self.spec.leakage * st[2] * P - st[1]
 
     # -- quotas ------------------------------------------------------------------------------
     def quota_left(self, now):
@@ -221,6 +238,13 @@ class Gate:
                 continue
             m = r.mechanism
             if m == "ban":
+                if r.spec.leakage > 0:   # trans-shipment and mislabelled origin: a trickle gets through
+                    left = r.leak_left(ln, now)
+                    if left < req:
+                        r.blocked_attempts += 1
+                        req = left if left > 0 else 0.0
+                    acting += (r,)
+                    continue
                 r.blocked_attempts += 1
                 ln.gated = ()
                 return 0.0
@@ -258,15 +282,20 @@ class Gate:
     def banned(self, ln, comp, now) -> bool:
         """Whether a ban in force stops ``ln`` now (buyers then order elsewhere)."""
         for r in ln.rules:
-            if r.spec.mechanism == "ban" and r.controls(ln, comp, now):
+            # (a leaky ban keeps its lanes in the buyers' split: the trickle goes to the orders on them)
+            if r.spec.mechanism == "ban" and not r.spec.leakage and r.controls(ln, comp, now):
                 r.blocked_attempts += 1   # an order turned away counts as a blocked shipment
                 return True
         return False
 
     def consume(self, ln, q):
         for r in ln.gated:
-            if r.spec.mechanism == "quota":
+            m = r.spec.mechanism
+            if m == "quota":
                 r.quota_used += q
+            elif m == "ban":   # (only a leaky ban lets anything through)
+                r.leak[ln.id][1] += q
+                r.leaked_t += q
             else:
                 r.credit[ln.id] -= q
 
@@ -296,7 +325,8 @@ class Gate:
         return labels, (np.stack(cols, axis=1) if cols else np.zeros((len(starts), 0)))
 
     def report(self):
-        """Per rule: applications, approvals, refused tonnes, mean delay, quota use."""
+        """Per rule: applications, approvals, refused tonnes, mean delay, bans' blocks (and a leaky ban's
+        tonnes let through)."""
         out = {}
         for r in self.rules:
             log = r.log
@@ -308,4 +338,6 @@ class Gate:
                               "approved_t": sum(x[4] for x in log if x[3]),
                               "mean_delay_days": (sum(x[2] for x in log) / n) if n else float("nan"),
                               "ban_blocks": r.blocked_attempts}
+            if r.spec.leakage:
+                out[r.spec.id]["leaked_t"] = r.leaked_t
         return out

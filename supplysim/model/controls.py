@@ -56,6 +56,7 @@ class ControlRule:
     approval_by_destination: dict = field(default_factory=dict)
     defence_approval: float = 0.0
     general_licences: tuple = ()
+    leakage: float = 0.0     # a ban: share of the lane's trade before the ban that still gets through
     description: str = ""
     announced: float | None = None   # day the rule was announced, when before ``effective`` (buyers stock up)
 
@@ -103,7 +104,7 @@ RULE_KEYS = {"issuer", "mechanism", "elements", "commodities", "threshold", "bas
              "destinations", "except_destinations", "end_use", "extraterritorial", "effective", "end",
              "suspended", "quota_t", "quota_period_days", "review_days", "customs_hold_days", "approval",
              "approval_by_destination", "defence_approval", "general_licences", "description", "source", "note",
-             "enabled", "announced"}
+             "enabled", "announced", "leakage"}
 
 
 def parse_controls(ck, raw, cal, commodities):
@@ -149,6 +150,10 @@ def parse_controls(ck, raw, cal, commodities):
                     ck.error(q, "expected 'to' after 'from'")
                 susp.append((cal.day(a), cal.day(b)))
         kw = {}
+        if mech == "ban":
+            kw["leakage"] = ck.get(t, p, "leakage", F.number(0, 1), 0.0)
+        elif "leakage" in t:
+            ck.error(p + ("leakage",), f"belongs to mechanism 'ban', not '{mech}'")
         if mech == "quota":
             kw["quota_t"] = ck.get(t, p, "quota_t", F.tonnes(), 0.0)
             kw["quota_period_days"] = ck.get(t, p, "quota_period_days", F.days(positive=True), 365.0)
