@@ -10,10 +10,9 @@ withdraw lines; it never touches a shipment.
 """
 from __future__ import annotations
 
-import math
-
 from ..policies import order_quantity
 from .kernel import URGENT
+from .periods import FixedPeriods
 from .stock import EPS
 
 __all__ = ["Buyer"]
@@ -33,10 +32,11 @@ class Buyer:
         self.env = sim.env
         self.book = sim.orders
         self.policies = spec.sourcing
-        period = sim.period
-        # review period per commodity: 0 = continuous; by default once per model period
-        self.review_every = {c: (s.review_days if s.review_days is not None else period)
-                             for c, s in spec.sourcing.items()}
+        # when each commodity is reviewed: None = continuously, else at the starts of a grid of
+        # periods (its own review_days, by default the model's periods)
+        self.reviews = {c: (None if s.review_days == 0 else
+                            FixedPeriods(s.review_days) if s.review_days is not None else sim.periods)
+                        for c, s in spec.sourcing.items()}
         self.pending = set()       # commodities with a review scheduled
         self.gated = False         # an export-control rule can reach one of its lanes
         self.orders = 0
@@ -58,9 +58,9 @@ class Buyer:
                                 if lv is not None and self.policies[c].policy in _REORDER_POINT}
         # a continuously reviewed position above a fixed reorder point needs no review at all
         # (unless something watches it)
-        self._plans = {c: (self._no_order_above.get(c) if r == 0 and c not in self.watchers else None, r,
-                           tuple(self.watchers.get(c, ())))
-                       for c, r in self.review_every.items()}
+        self._plans = {c: (self._no_order_above.get(c) if grid is None and c not in self.watchers else None,
+                           grid, tuple(self.watchers.get(c, ())))
+                       for c, grid in self.reviews.items()}
 
     def set_cover(self, c, fn):
         """Scale the policy's days of cover of ``c``: ``fn(now)`` returns ``(factor, extra_days)`` and a
@@ -87,19 +87,19 @@ class Buyer:
         plan = self._plans.get(c)
         if plan is None:
             return   # not a commodity it buys
-        floor, r, watchers = plan
+        floor, grid, watchers = plan
         if floor is not None:
             node = self.node
             if node.stocks[c].qty + node.on_order[c] - node.owed[c] > floor:
                 return   # a fixed reorder point not yet reached: the review would order nothing
         for fn in watchers:
             fn(self, c)
-        if r == 0:
+        if grid is None:
             self.review(c)
         elif c not in self.pending:
             self.pending.add(c)
             now = self.env.now
-            self.env.call((math.floor(now / r + 1e-9) + 1) * r - now, self._review_due, c, URGENT)
+            self.env.call(grid.next_review(now) - now, self._review_due, c, URGENT)
 
     def _review_due(self, c):
         self.pending.discard(c)

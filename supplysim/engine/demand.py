@@ -47,12 +47,13 @@ class Sink:
         # running totals; the monthly records are their differences between month ends
         self.demand = self.filled = self.delivered = self.lost = 0.0
         self.area = 0.0
-        self.t_last = 0.0
+        self.t_last = sim.env.now
         self.first_unmet = None
         self.first_unmet_after = None   # first unmet demand once the disruption has started
         self._buf = []
         self._i = 0
-        self._t0 = spec.start_day
+        # demand starts at its start date, or with the run (a spin-up included)
+        self._t0 = spec.start_day if spec.start_day > 0 else sim.env.now
         self.stock = node.stock(spec.commodity)
         self.commodity = spec.commodity
 
@@ -126,19 +127,29 @@ class Sink:
         self.demand = self.filled = self.delivered = self.lost = 0.0
 
     def rate_at(self, t):
-        """Expected demand in t/day at time ``t`` (growth and shocks applied)."""
-        r = self.spec.rate_per_day * (math.exp(self.k * t) if self.k else 1.0) * self.level
+        """Expected demand in t/day at time ``t`` (growth from day 0 and shocks applied)."""
+        r = self.spec.rate_per_day * (math.exp(self.k * max(t, 0.0)) if self.k else 1.0) * self.level
         for a, b, f in self.shocks:
             if a <= t < b:
                 r *= f
         return r
 
-    def _refill(self, t_next, dt):
-        """Draw the next block of order sizes (rule R5; one stream per sink, rule R4)."""
+    def _refill(self, t_next, dt, k=None):
+        """Draw the next block of order sizes (rule R5; one stream per sink, rule R4).
+
+        ``dt`` is the order interval in days, or the model's calendar periods (then the orders
+        fall at the starts of periods ``k``, ``k + 1``, ... and each covers its period's length).
+        """
         s = self.spec
         n = BLOCK
-        times = t_next + dt * np.arange(n)
-        mean = s.rate_per_day * dt * (np.exp(self.k * times) if self.k else np.ones(n))
+        if k is None:
+            times = t_next + dt * np.arange(n)
+        else:
+            times = np.array([dt.start(k + i) for i in range(n + 1)])
+            dt = np.diff(times)
+            times = times[:-1]
+        # demand grows from day 0 (a spin-up before it sees day 0's rate)
+        mean = s.rate_per_day * dt * (np.exp(self.k * np.maximum(times, 0.0)) if self.k else np.ones(n))
         for a, b, f in self.shocks:
             mean = np.where((times >= a) & (times < b), mean * f, mean)
         if s.variability == "poisson":
@@ -155,15 +166,16 @@ class Sink:
 
     def start(self):
         """Start a stream of unit orders (order interval 0); periodic orders are drawn by a :class:`DemandClock`."""
-        self._dt = self.spec.order_interval_days
-        if self._dt == 0:
+        dt = self.spec.order_interval_days
+        self._dt = dt if dt is not None else self.sim.periods   # (None: on the model's calendar periods)
+        if dt == 0:
             self.env.loop(self._unit_orders())
 
     def _unit_orders(self):
         """Unit orders in a Poisson process (rate with growth, by inversion of the cumulative rate)."""
         env = self.env
-        if self._t0 > 0:
-            yield self._t0
+        if self._t0 > env.now:
+            yield self._t0 - env.now
         r0 = self.spec.rate_per_day
         k = self.k
         while True:
@@ -173,18 +185,19 @@ class Sink:
             e = self._buf[self._i]
             self._i += 1
             t = env.now
-            if k:
+            if k and t >= 0:
                 nxt = math.log(math.exp(k * t) + e * k / r0) / k
             else:
                 nxt = t + e / r0
             yield nxt - t
             self.arrive(1.0, env.now)
 
-    def next_order(self, now):
-        """The size of the order placed now: the next draw times the factors acting on demand."""
+    def next_order(self, now, k=None):
+        """The size of the order placed now (in calendar period ``k``, on calendar periods): the next
+        draw times the factors acting on demand."""
         i = self._i
         if i >= len(self._buf):
-            self._refill(now, self._dt)
+            self._refill(now, self._dt, k)
             i = 0
         d = self._buf[i]
         self._i = i + 1
@@ -246,22 +259,38 @@ class DemandClock:
 
     Streams with the same start and order interval order in model order at
     each tick, as separate timers due at the same instant would, with one
-    event instead of one per stream. Each keeps its own random stream.
+    event instead of one per stream. Each keeps its own random stream. The
+    interval is a number of days, or the model's calendar periods (an order at
+    the start of each period, covering its length).
     """
 
     def __init__(self, env, sinks, start, interval):
         self.env = env
         self.sinks = tuple(sinks)
         self.interval = interval
-        if start > 0:
-            env.call(start, self._tick)
+        self.periods = None if isinstance(interval, (int, float)) else interval
+        if self.periods is not None:
+            k = self.periods.index(start)
+            if self.periods.start(k) < start:
+                k += 1   # the first order at the first period start from ``start`` on
+            self.k = k
+            start = self.periods.start(k)
+        if start > env.now:
+            env.call(start - env.now, self._tick)
         else:
             env.call(0.0, self._tick, None, URGENT)   # ordered like a process start
 
     def _tick(self, _):
         now = self.env.now
+        k = None
+        if self.periods is not None:
+            k = self.k
         for s in self.sinks:
-            d = s.next_order(now)
+            d = s.next_order(now, k)
             if d > 0:
                 s.arrive(d, now)
-        self.env.call(self.interval, self._tick)
+        if k is None:
+            self.env.call(self.interval, self._tick)
+        else:
+            self.k = k + 1
+            self.env.call(self.periods.start(k + 1) - now, self._tick)

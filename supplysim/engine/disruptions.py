@@ -78,7 +78,7 @@ def lane_closure(sim, spec):
 
 def _closure(sim, d, lanes):
     env = sim.env
-    yield max(d.start, 0.0), URGENT
+    yield max(d.start - env.now, 0.0), URGENT
     for ln in lanes:
         ln.closed = True
         if ln.open > EPS:
@@ -101,7 +101,7 @@ def lane_delay(sim, spec):
 
 def _delay(sim, d, lanes):
     env = sim.env
-    yield max(d.start, 0.0), URGENT
+    yield max(d.start - env.now, 0.0), URGENT
     for ln in lanes:
         ln.extra_days += d.extra_days
     if math.isinf(d.end):

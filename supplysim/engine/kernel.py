@@ -66,8 +66,8 @@ def _process_event(event):
 class Kernel:
     """A replication's clock (``now``, in days) and its queue of scheduled callbacks."""
 
-    def __init__(self):
-        self.now = 0.0
+    def __init__(self, start=0.0):
+        self.now = float(start)
         self._queue = []
         self.scheduled = 0           # events scheduled so far; their order breaks ties of time and priority
         self._active_proc = None     # the SimPy process running now (SimPy sets it)

@@ -18,12 +18,12 @@ class Lane:
     (:mod:`supplysim.engine.orders`), which alone changes them.
     """
 
-    __slots__ = ("spec", "id", "src", "dst", "sink", "commodity", "open", "cap_pp", "used", "k",
+    __slots__ = ("spec", "id", "src", "dst", "sink", "commodity", "open", "cap_per_day", "cap_k", "used", "k",
                  "shipped", "in_transit", "closed", "extra_days", "share", "priority", "cost",
                  "_buf", "_i", "_rng", "_lt", "const", "index", "rules", "gated", "release", "qualified",
                  "qualifying", "plain", "limits", "_ranks")
 
-    def __init__(self, spec, src, dst, sink=None, rng=None, period=1.0, index=0):
+    def __init__(self, spec, src, dst, sink=None, rng=None, index=0):
         self.spec = spec
         self.id = spec.id if spec is not None else f"sink:{sink.id}"
         self.src = src
@@ -32,9 +32,10 @@ class Lane:
         self.commodity = spec.commodity if spec is not None else sink.spec.commodity
         self.open = 0.0
         cap = spec.capacity if spec is not None else None
-        self.cap_pp = cap / 365.0 * period if cap is not None else None
+        self.cap_per_day = cap / 365.0 if cap is not None else None   # t/day; None: unlimited
+        self.cap_k = 0.0    # what it may carry in period k
         self.used = 0.0
-        self.k = -1
+        self.k = None       # the period ``used`` counts in
         self.shipped = 0.0
         self.in_transit = 0.0
         self.closed = False       # set by a lane closure: buyers order elsewhere, nothing ships
@@ -70,7 +71,7 @@ class Lane:
 
     def settle(self):
         """Once the network is built: a lane with neither limits nor capacity takes dispatch's fast path."""
-        self.plain = not self.limits and self.cap_pp is None
+        self.plain = not self.limits and self.cap_per_day is None
 
     def lead_time(self):
         """Next lead-time draw in days (buffered, rule R5; one stream per lane, rule R4)."""
@@ -85,11 +86,12 @@ class Lane:
         self._i = i + 1
         return self._buf[i]
 
-    def room(self, k):
-        """Quantity the lane can still carry in period ``k`` (None = unlimited)."""
-        if self.cap_pp is None:
+    def room(self, k, days):
+        """Quantity the lane can still carry in period ``k``, ``days`` long (None = unlimited)."""
+        if self.cap_per_day is None:
             return None
         if self.k != k:
             self.k = k
             self.used = 0.0
-        return self.cap_pp - self.used
+            self.cap_k = self.cap_per_day * days
+        return self.cap_k - self.used

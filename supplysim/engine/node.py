@@ -59,7 +59,7 @@ class Node:
                 # taken to have passed every stage in the holder's country
                 for stage in lay.STAGES:
                     comp = lay.stamp(comp, stage, self.spec.country)
-            st = self.stocks[c] = Stock(q0, comp, commodity=c)
+            st = self.stocks[c] = Stock(q0, comp, now=self.env.now, commodity=c)
             if q0:
                 sim.ledger.source(q0, comp)
             self.owed.setdefault(c, 0.0)
@@ -142,8 +142,9 @@ class Node:
                 r = limit(ln, st.comp, r, now)
                 if r <= 0:
                     break
-            if ln.cap_pp is not None and r > 0:
-                room = ln.room(int(now // sim.period))
+            if ln.cap_per_day is not None and r > 0:
+                k = sim.periods.index(now)
+                room = ln.room(k, sim.periods.length(k))
                 if room < r:
                     r = room if room > 0 else 0.0
                     capped = True
@@ -168,7 +169,7 @@ class Node:
         if capped and c not in self.retry and self.owed[c] > EPS:
             # a lane ran out of capacity: try again when the next period opens
             self.retry.add(c)
-            self.env.call((int(now // sim.period) + 1) * sim.period - now, self._retry, c)
+            self.env.call(sim.periods.end(sim.periods.index(now)) - now, self._retry, c)
         plant = self.plant
         if plant is not None and plant.loop.waiting and c in plant.makes:
             plant.nudge(now)

@@ -50,7 +50,7 @@ class Plant:
         self.sim = sim
         self.spec = spec
         self.env = sim.env
-        self.period = sim.period
+        self.periods = sim.periods
         self.schedule = spec.capacity     # t/yr over days (expansions replace it)
         self.windows = []                 # (start, end, factor) capacity outages
         self._cap_lo = self._cap_hi = -1.0
@@ -69,13 +69,13 @@ class Plant:
         self.co_stocks = tuple((c, node.stock(c)) for c in _coproducts(spec) if c != spec.output)
         self.made = 0.0            # made in the current period
         self.period_cap = 0.0      # this period's capacity (t of main output)
-        self.k = -1                # the period of the last step
+        self.k = None              # the period of the last step
         self.wip = 0.0
         self.produced = 0.0
         self.in_process = set()    # batches in process (for the invariant check)
         self.blocked_by_target = False
         self.short_inputs = False  # the last batch was cut by the inputs on hand
-        self.wait_until = -1.0     # before this time, only a receipt that makes a batch possible wakes the loop
+        self.wait_until = -INF     # before this time, only a receipt that makes a batch possible wakes the loop
         self._wake_t = None
         self.loop = _NotRunning
 
@@ -148,16 +148,16 @@ class Plant:
 
     def production(self):
         """Make one batch per period while capacity, inputs and demand allow."""
-        env, P = self.env, self.period
+        env, periods = self.env, self.periods
         last_cap = None
         while True:
             now = env.now
-            k = int(now // P)
+            k = periods.index(now)
             if k != self.k:
                 self.k = k
                 self.made = 0.0
             per_day = self.cap_per_day(now)
-            cap = per_day * P
+            cap = per_day * periods.length(k)
             if cap != last_cap:
                 # inputs sized in days of cover follow capacity; a plant starting up orders its inputs
                 last_cap = cap
@@ -169,7 +169,7 @@ class Plant:
             if cap - self.made > EPS:
                 self.period_cap = cap
                 self.made += self.make_batch(cap - self.made, now, per_day)
-            end = (k + 1) * P
+            end = periods.end(k)
             if cap - self.made <= (EPS * cap if cap > 1.0 else EPS):
                 yield end - now   # capacity used: the next batch is next period's
             elif self.blocked_by_target:
@@ -183,16 +183,16 @@ class Plant:
                 self._wake_at(hi)
                 yield WAIT
                 now = env.now
-                k = int(now // P)
-                if k == self.k or now > k * P:
-                    yield (k + 1) * P - now   # this period's batch was due at its start
+                k = periods.index(now)
+                if k == self.k or now > periods.start(k):
+                    yield periods.end(k) - now   # this period's batch was due at its start
             else:
                 if self.short_inputs:
                     # only a receipt can help before the period (or the capacity) changes
                     hi = self._cap_until(now)
                     self.wait_until = end if end < hi else hi
                 yield WAIT
-                self.wait_until = -1.0
+                self.wait_until = -INF
 
     def room(self, per_day):
         """Tonnes of main output the plant may make before it reaches its stock target."""

@@ -422,7 +422,7 @@ class GradeRecipe(FixedRecipe):
         now = plant.env.now
         if plant.k != self._k:
             self._new_period(plant.k, now)
-        cap = per_day * plant.period
+        cap = per_day * plant.periods.length(plant.k)
         target = plant._target if plant._target is not None else plant._target_days * per_day
         owed = self.node.owed
         n = len(self.grades)

@@ -17,20 +17,20 @@ def install_responses(sim):
     """Install the stockpiles and qualification delays the model declares."""
     for ln in sim.lanes.values():
         if ln.src.spec.release is not None:
-            _stockpile_lane(ln, sim.period)
+            _stockpile_lane(ln)
     for n in sim.nodes.values():
         if n.buyer is not None and any(ln.spec.qualification_days > 0 for lns in n.in_lanes.values() for ln in lns):
             n.buyer.short_hooks.append(_start_qualification)
 
 
 # -- strategic stockpiles --------------------------------------------------------------------------
-def _stockpile_lane(ln, period):
+def _stockpile_lane(ln):
     """A lane from a stockpile: it releases to the buyer while the buyer's cover is below the trigger."""
     ln.release = True
     ln.add_limit(_release_room, ALLOTMENT)
     cap = ln.src.spec.release[1]
     if cap is not None:
-        ln.cap_pp = cap * period
+        ln.cap_per_day = cap
     ln.dst.buyer.watch(ln.commodity, functools.partial(_release_check, ln))
 
 

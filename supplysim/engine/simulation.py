@@ -19,6 +19,7 @@ from .market import install_market
 from .mechanisms import Signals, install_disruptions
 from .node import Node
 from .orders import OrderBook
+from .periods import periods_of
 from .plant import Plant
 from .responses import install_responses
 from .results import ReplicationResult, build_result
@@ -58,8 +59,11 @@ class Simulation:
         self.entropy = as_entropy(seed)
         self.replication = int(replication)
         self.check = check
-        self.env = Kernel()
-        self.period = model.period_days
+        # a spin-up runs the network from before day 0 with day 0's demand and capacity, so the run
+        # starts in the state its own dynamics settle to (rule A1), not in the model's initial stocks
+        self.spin_up = float(getattr(model, "spin_up_days", 0.0) or 0.0)
+        self.env = Kernel(start=-self.spin_up)
+        self.periods = periods_of(model)
         countries = {f.country for f in model.facilities.values()}
         self.layout = Layout(countries)
         self.zero = np.zeros(self.layout.size)
@@ -114,7 +118,7 @@ class Simulation:
         self.lanes = {}
         for i, (lid, ls) in enumerate(m.lanes.items()):
             src, dst = self.nodes[ls.src], self.nodes[ls.dst]
-            ln = Lane(ls, src, dst, rng=self.stream(f"lead_time:{lid}"), period=self.period, index=i)
+            ln = Lane(ls, src, dst, rng=self.stream(f"lead_time:{lid}"), index=i)
             src.stock(ls.commodity)
             dst.stock(ls.commodity)
             src.out_lanes.setdefault(ls.commodity, []).append(ln)
@@ -152,9 +156,11 @@ class Simulation:
         clocks = {}
         for s in self.sinks.values():
             s.start()
-            if s.spec.order_interval_days > 0:
-                clocks.setdefault((s._t0, s.spec.order_interval_days), []).append(s)
-        self.clocks = [DemandClock(env, group, t0, dt) for (t0, dt), group in clocks.items()]
+            dt = s.spec.order_interval_days
+            if dt is None or dt > 0:   # (None: on the model's calendar periods)
+                clocks.setdefault((s._t0, dt), []).append(s)
+        self.clocks = [DemandClock(env, group, t0, dt if dt is not None else self.periods)
+                       for (t0, dt), group in clocks.items()]
         install_disruptions(self)
         install_responses(self)
         install_market(self)
@@ -170,7 +176,7 @@ class Simulation:
                                     if not n.unlimited and all(ln.sink is not None and ln.plain for ln in lns))
         for t in self.gate.boundaries():
             if t > 0:
-                self.wake_all_at(t)
+                self.wake_all_at(t - env.now)
         for n in self.nodes.values():
             if n.buyer is not None:
                 for c in n.buyer.policies:
@@ -228,8 +234,15 @@ class Simulation:
             if b >= env.now:   # the environment may have been stepped by hand past month ends
                 env.call(b - env.now, self._month_end, i, FIRST)
                 break
+        if env.now < 0:
+            env.call(-env.now, self._end_spin_up, None, URGENT)
         if warmup > 0:
-            env.call(warmup, self._end_warmup, None, URGENT)
+            env.call(warmup - env.now, self._end_warmup, None, URGENT)
+
+    def _end_spin_up(self, _):
+        # day 0: records and KPIs start from here
+        self._reset_totals(self.env.now)
+        self._last = {k: [0.0] * len(v) for k, v in self._flow_totals().items()}
 
     def _end_warmup(self, _):
         now = self.env.now
@@ -237,6 +250,10 @@ class Simulation:
         last = self._last
         for key, vals in self._flow_totals().items():
             last[key] = [b - a for a, b in zip(vals, last[key])]
+        self._reset_totals(now)
+
+    def _reset_totals(self, now):
+        """Running totals of KPIs restart from zero at ``now`` (stock identities are kept)."""
         for s in self.sinks.values():
             s.touch(now)
             s.reset()
@@ -258,7 +275,8 @@ class Simulation:
         """Run to day ``until`` (or ``years`` years; default the model's ``years``) and return the result.
 
         KPIs count from day ``warmup`` on (rule A1: steady-state statistics
-        need warm-up deletion); the monthly series cover the whole run.
+        need warm-up deletion); the monthly series cover the whole run from
+        day 0 (a model's spin-up, before day 0, is never recorded).
         """
         if until is None:
             until = (years if years is not None else self.model.years) * 365.0

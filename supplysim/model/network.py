@@ -55,6 +55,8 @@ class Model:
     graph: nx.MultiDiGraph = None
     content_sha256: str = ""
     market: object = None   # the [market] section (supplysim.model.market.MarketSpec), None without one
+    periods_per_month: int | None = None   # periods are calendar months cut in this many parts (else period_days)
+    spin_up_days: float = 0.0              # days simulated before day 0 with day 0's demand and capacity
 
     @property
     def scenario_name(self) -> str:
@@ -302,13 +304,15 @@ def load_model(path, scenario=None, options=(), overrides=None, allow=()) -> Mod
         doc = apply_overrides(doc, overrides)
     ck.doc = doc
     data = doc.data
-    cal, period, years, name, description = parse_calendar(ck, data.get("model", {}))
+    head = parse_calendar(ck, data.get("model", {}))
+    cal, period, years = head["calendar"], head["period_days"], head["years"]
     commodities = parse_commodities(ck, data.get("commodities", {}))
     facilities = parse_facilities(ck, ck.table(data.get("facilities", {}), ("facilities",),
                                                data.get("facilities", {})), cal, commodities)
     lanes = parse_lanes(ck, ck.table(data.get("lanes", {}), ("lanes",), data.get("lanes", {})))
+    # demand orders once per model period unless it says otherwise (None: on the calendar periods)
     sinks, buffers = parse_demand(ck, ck.table(data.get("demand", {}), ("demand",), data.get("demand", {})),
-                                  cal, period)
+                                  cal, period if head["periods_per_month"] is None else None)
     disruptions = parse_disruptions(ck, ck.table(data.get("disruptions", {}), ("disruptions",),
                                                  data.get("disruptions", {})), cal)
     controls = parse_controls(ck, ck.table(data.get("controls", {}), ("controls",), data.get("controls", {})),
@@ -334,9 +338,10 @@ def load_model(path, scenario=None, options=(), overrides=None, allow=()) -> Mod
                     ck.error(("controls", rule.id, "general_licences"), f"unknown facility '{e}'")
     if ck.problems:
         raise ModelError(ck.problems)
-    model = Model(name or Path(str(path)).stem, description, cal, period, years, commodities, nodes, lanes,
-                  sinks, disruptions, meta, controls, dict(doc.files), str(path),
-                  content_sha256=content_digest(doc.data), market=market)
+    model = Model(head["name"] or Path(str(path)).stem, head["description"], cal, period, years, commodities,
+                  nodes, lanes, sinks, disruptions, meta, controls, dict(doc.files), str(path),
+                  content_sha256=content_digest(doc.data), market=market,
+                  periods_per_month=head["periods_per_month"], spin_up_days=head["spin_up_days"])
     model.graph = _graph(model)
     _check_reachability(ck, model)
     if ck.problems:

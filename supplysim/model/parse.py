@@ -7,6 +7,7 @@ from dataclasses import replace
 
 from ..materials import ELEMENTS, content_vector
 from . import fields as F
+from .stages import STAGES
 from .specs import (YEAR_DAYS, Calendar, Commodity, Demand, Disruption, Facility, Grade, Lane, LeadTime,
                     Recipe, Schedule, Sourcing)
 
@@ -24,20 +25,23 @@ _MONEY = F.money()
 _RATIO = F.number(0, 1e6, lo_open=True)       # t of input (or co-product) per t of output
 _SHARE = F.number(0, lo_open=True)
 
-#: Stage labels with a meaning (origin stamps, figures, summaries). Other labels are allowed for
-#: grouping, but one a letter or two away from these is taken for a typo (``magnett``).
-STAGES = ("mine", "source", "scrap", "recycling", "cracking", "concentration", "separation", "refining",
-          "metallisation", "alloying", "magnet", "component", "assembly", "distribution", "distributor",
-          "trader", "stockist", "warehouse", "stockpile", "buyer")
-
-
 def parse_calendar(ck, raw):
-    t = ck.table(raw, ("model",), {"name", "description", "start", "period_days", "years", "source"})
-    start = ck.get(t, ("model",), "start", F.date, None)
-    period = ck.get(t, ("model",), "period_days", F.number(0, 365, lo_open=True, unit="days"), 1.0)
-    years = ck.get(t, ("model",), "years", F.number(0, F.MAX_YEARS, lo_open=True, unit="years"), 10.0)
+    """The ``[model]`` table: calendar, period, horizon, spin-up, name and description (a dict)."""
+    t = ck.table(raw, ("model",), {"name", "description", "start", "period_days", "periods_per_month",
+                                   "spin_up_days", "years", "source", "note"})
+    p = ("model",)
+    start = ck.get(t, p, "start", F.date, None)
+    period = ck.get(t, p, "period_days", F.number(0, 365, lo_open=True, unit="days"), 1.0)
+    per_month = ck.get(t, p, "periods_per_month", F.integer(1, 31), None)
+    if per_month is not None:
+        if "period_days" in t:
+            ck.error(p, "give 'period_days' or 'periods_per_month', not both")
+        period = YEAR_DAYS / 12.0 / per_month   # the mean length, for display
     cal = Calendar(start) if start else Calendar()
-    return cal, period, years, t.get("name", ""), t.get("description", "")
+    return {"calendar": cal, "period_days": period, "periods_per_month": per_month,
+            "spin_up_days": ck.get(t, p, "spin_up_days", F.number(0, 3650, unit="days"), 0.0),
+            "years": ck.get(t, p, "years", F.number(0, F.MAX_YEARS, lo_open=True, unit="years"), 10.0),
+            "name": t.get("name", ""), "description": t.get("description", "")}
 
 
 def parse_commodities(ck, raw):
@@ -246,12 +250,15 @@ def _grades(ck, raw, p, inputs, coproducts):
 
 def _stage(ck, t, p):
     stage = ck.get(t, p, "stage", F.label)
-    if stage is not None and stage not in STAGES:
-        near = difflib.get_close_matches(stage, STAGES, n=1, cutoff=0.8)
+    # other labels are allowed for grouping, but one a letter or two away from a stage with a
+    # meaning is taken for a typo ("magnett"); "buffer" is the model's own stage of a sink's stock
+    written = [s for s in STAGES if s != "buffer"]
+    if stage is not None and stage not in written:
+        near = difflib.get_close_matches(stage, written, n=1, cutoff=0.8)
         if near or stage == "buffer":
             hint = f"did you mean '{near[0]}'?" if near else "'buffer' is the stage of a sink's own stock"
             ck.error(p + ("stage",), f"unknown stage '{stage}' ({hint}); stages with a meaning: "
-                                     f"{', '.join(STAGES)}")
+                                     f"{', '.join(written)}")
     return stage
 
 
@@ -365,7 +372,7 @@ def parse_demand(ck, raw, cal, period):
             ck.error(p + ("cv",), f"variability '{var}' needs a coefficient of variation 'cv' > 0")
         if "cv" in t and var not in ("normal", "gamma"):
             ck.error(p + ("cv",), f"not used with variability '{var}'")
-        interval = ck.get(t, p, "order_interval_days", _DAYS, period)
+        interval = ck.get(t, p, "order_interval_days", _DAYS, period)   # None: each calendar period
         if interval == 0 and var != "poisson":
             ck.error(p + ("order_interval_days",), "0 (a Poisson process of unit orders) needs variability 'poisson'")
         region = ck.get(t, p, "region", F.label)

@@ -269,7 +269,7 @@ class Demand:
     growth: float
     variability: str
     cv: float
-    order_interval_days: float
+    order_interval_days: float | None   # None: one order per model period (calendar periods)
     unmet: str
     at: str
     start_day: float

@@ -1,5 +1,8 @@
 """The stages of the chain: what a facility's ``stage`` label means, in one table.
 
+The engine's origin stamps, the validation of ``stage`` labels and the network
+figures all read this table.
+
 Each stage has its place from mine to demand (the column the network figures
 draw it in) and, where it transforms material, the origin it stamps on its
 output: material separated in Malaysia carries Malaysia as its separation
@@ -37,12 +40,19 @@ STAGES = {s.name: s for s in (
     Stage("cracking", 1, None, "cracking and leaching: concentrate to mixed rare-earth chemicals"),
     Stage("concentration", 1, None, "further concentration before separation"),
     Stage("separation", 2, "separation", "solvent extraction: mixed rare earths to separated oxides"),
+    Stage("refining", 2, "separation", "refining of separated products (as separation)"),
     Stage("metallisation", 3, "metallisation", "reduction of oxides to metal"),
     Stage("metal", 3, "metallisation", "metal making (as metallisation)"),
     Stage("alloying", 3, "metallisation", "metal and NdFeB alloy making"),
     Stage("magnet", 4, None, "sintered or bonded magnet making"),
     Stage("recycling", 5, None, "recovery of rare earths from scrap"),
-    Stage("distributor", 5, None, "a distributor or stockist between makers and users"),
+    Stage("component", 5, None, "components made with magnets (motors, assemblies)"),
+    Stage("assembly", 5, None, "assembly of products containing magnets"),
+    Stage("distributor", 5, None, "a distributor between makers and users"),
+    Stage("distribution", 5, None, "distribution (as distributor)"),
+    Stage("trader", 5, None, "a trader holding stock"),
+    Stage("stockist", 5, None, "a stockist (as distributor)"),
+    Stage("warehouse", 5, None, "a warehouse holding stock"),
     Stage("buyer", 6, None, "a region's magnet buyers: stock drawn by demand"),
     Stage("stockpile", 6, None, "a strategic stockpile"),
     Stage("buffer", 6, None, "a demand sink's own stocking point (made by the model, not written)"),
