@@ -61,7 +61,7 @@ def _monthly_china_exports(sim, res):
     fac = sim.model.facilities
     labels, arr = res.series["shipped"]
     cols = [j for j, lid in enumerate(labels)
-            if res.lanes[lid]["commodity"] == "magnet" and fac[res.lanes[lid]["from"]].country == "CN"
+            if res.lanes[lid]["commodity"].startswith("magnet_") and fac[res.lanes[lid]["from"]].country == "CN"
             and fac[res.lanes[lid]["to"]].country != "CN"]
     return arr[:, cols].sum(axis=1)
 
