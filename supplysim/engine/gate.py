@@ -136,8 +136,8 @@ class RuleRT:
         """Tonnes a ban with ``leakage`` still lets ``ln`` ship this period: ``leakage`` times the
         lane's mean daily shipments before the ban first acted on it, times the period."""
         sim = self.sim
-        P = sim.period
-        k = int(now // P)
+        k = sim.periods.index(now)
+        P = sim.periods.length(k)
         st = self.leak.get(ln.id)
         if st is None:
             t0 = getattr(sim, "warmup", 0.0)   # shipments count from the end of any warm-up

@@ -455,23 +455,16 @@ def load_scenario_model(res, scenario):
 
 def disrupted_elements(model) -> tuple:
     """``(disrupted, controlled)``: ids of facilities/lanes/sinks named by the model's disruptions
-    (expansions excluded) and ids of lanes leaving an export-control issuer's country for a
-    destination in the rule's scope."""
+    (expansions excluded) and ids of lanes an export-control rule can reach
+    (:func:`supplysim.model.customs.reaches`)."""
     hit = set()
     for d in getattr(model, "disruptions", []) or []:
         if getattr(d, "kind", "") != "expansion":
             hit.update(str(t) for t in getattr(d, "targets", ()) or ())
+    from ..model.customs import lanes_reached
     ctl = set()
     for rule in getattr(model, "controls", []) or []:
-        issuer = getattr(rule, "issuer", None)
-        dest = getattr(rule, "destinations", None)
-        excl = set(getattr(rule, "except_destinations", ()) or ())
-        for lid, lane in (getattr(model, "lanes", {}) or {}).items():
-            src, dst = model.facilities.get(lane.src), model.facilities.get(lane.dst)
-            src_c, dst_c = getattr(src, "country", None), getattr(dst, "country", None)
-            if src_c != issuer or dst_c == issuer or (dest is not None and dst_c not in dest) or dst_c in excl:
-                continue
-            ctl.add(lid)
+        ctl.update(lanes_reached(model, rule))
     return hit, ctl
 
 

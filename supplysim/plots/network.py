@@ -19,13 +19,13 @@ from __future__ import annotations
 
 import math
 
+from ..model.stages import COLUMN_NAMES, STAGES
+
 __all__ = ["draw_network", "option_facilities", "static_flows", "STAGE_COLUMN"]
 
-#: Column of each stage label (left to right: mine to demand); unknown labels go to column 3.
-STAGE_COLUMN = {"mine": 0, "source": 0, "scrap": 0, "cracking": 1, "concentration": 1, "separation": 2,
-                "metallisation": 3, "alloying": 3, "metal": 3, "magnet": 4, "recycling": 5,
-                "buyer": 6, "buffer": 6, "stockpile": 6, "demand": 6}
-COLUMN_NAMES = ["mine", "cracking", "separation", "metal / alloy", "magnet", "recycling", "buyer / demand"]
+#: Column of each stage label (left to right: mine to demand), from the model's stage table;
+#: a demand node draws in the last column, an unknown label in the metal / alloy column.
+STAGE_COLUMN = {**{name: s.column for name, s in STAGES.items()}, "demand": len(COLUMN_NAMES) - 1}
 
 
 def option_facilities(path, options=None):
