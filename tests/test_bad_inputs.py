@@ -74,3 +74,10 @@ def test_bad_input_in_a_fresh_process_prints_no_traceback(name):
                        capture_output=True, text=True, timeout=120)
     assert p.returncode == 2 and "Traceback" not in p.stderr
     assert f"{case['file']}: {case['key']}".rstrip(": ") in p.stderr
+
+
+def test_a_byte_order_mark_is_not_an_error(tmp_path):
+    from supplysim import load_model
+    p = tmp_path / "bom.toml"
+    p.write_bytes(b"\xef\xbb\xbf" + (ROOT / TUTORIAL).read_bytes())
+    assert load_model(p).digest() == load_model(ROOT / TUTORIAL).digest()

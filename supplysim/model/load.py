@@ -208,7 +208,7 @@ def _read(p: Path, roots, seen, ref, problems):
         fail(f"cannot read the file: {exc}", *(ref or (None, "")))
         return None
     try:
-        text = blob.decode("utf-8")
+        text = blob.decode("utf-8").removeprefix("\ufeff")   # a byte-order mark some editors write
     except UnicodeDecodeError as exc:
         fail(f"not a text file: byte 0x{blob[exc.start]:02x} at offset {exc.start} is not UTF-8 "
              "(a model file is TOML text)")
