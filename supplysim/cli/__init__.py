@@ -52,8 +52,8 @@ def _parser():
     return p
 
 
-#: Command groups of this package: ``run`` and ``scenarios``; ``compare`` and ``report``.
-COMMANDS = ("supplysim.cli.run", "supplysim.cli.compare")
+#: Command groups of this package: ``run`` and ``scenarios``; ``compare`` and ``report``; ``backtest``.
+COMMANDS = ("supplysim.cli.run", "supplysim.cli.compare", "supplysim.cli.backtest")
 
 #: Modules that add subcommands: each has ``register(subparsers)`` setting ``func`` defaults.
 PLUGINS = ("supplysim.analysis.cli", "supplysim.plots.cli", "supplysim.explore.cli")
