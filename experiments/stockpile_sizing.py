@@ -3,8 +3,8 @@
 The shock: licences on NdPr oxide, NdFeB alloy and magnets to every non-China buyer for 12
 months from 2026-01-01 with approval 0.5, on a network without April 2025's licences
 (experiments/scenarios/ndpr-escalation-only.toml), so time to survive is counted from
-2026-01-01 on an unstressed network. (cn-us-embargo is no test for the US in this model:
-Japanese, Korean and Vietnamese makers replace China's magnets and the US never runs short.)
+2026-01-01 on an unstressed network. (cn-us-embargo, which also stops third countries' magnets
+with Chinese content, hits only the US.)
 
 Each size S (days of the region's 2024 magnet demand) adds, for each of the US, the EU and
 Japan, a government stockpile of finished magnets per grade (stage "stockpile", no refill) with a

@@ -210,6 +210,99 @@ def test_fixed_outages_hold_capacity_down(name):
                     f"{d.id}: {fid} made {arr[i, j]:.1f} t in {res.months[i]}, at most {most:.1f} t"
 
 
+# -- the library in reduced form: what each scenario moves --------------------------------------------
+#
+# docs/controls.md section 9 gives each scenario's measured effect (8 replications over 2024-2030).
+# Here each claim is checked in reduced form: one replication paired with the baseline on the same
+# seed, over the scenario's window (to three months past its last dated change, or past the end of
+# its last disruption). A scenario either moves the regional outcome named here, or says in its
+# description that it moves none, and then none moves.
+
+def _regional(res):
+    """Per region: (on-time fill, delivered share, China-separated share of the rare earths delivered)."""
+    out = {}
+    for r, v in res.regions.items():
+        d = v["demand_t"]
+        out[r] = (v["fill_rate"], 1 - (v["lost_t"] + v["backlog_end_t"]) / d if d else 1.0,
+                  v.get("origin_share", {}).get("separation", {}).get("CN", math.nan))
+    return out
+
+
+def _window(model):
+    """Days to run: the horizon above, or three months past the end of the last disruption if later."""
+    ends = [d.end for d in model.disruptions if math.isfinite(d.end)]
+    return max([horizon(model)] + [e + AFTER_DAYS for e in ends])
+
+
+@lru_cache(maxsize=None)
+def _paired(name, until=None):
+    model = load_model(MODEL, scenario=name)
+    until = until or _window(model)
+    s = _regional(Simulation(model, seed=1).run(until=until))
+    b = _regional(Simulation(load_model(MODEL), seed=1).run(until=until))
+    return {r: tuple(x - y for x, y in zip(s[r], b[r])) for r in s}
+
+
+EX_CHINA = ("EU", "US", "JP", "KR", "ROW")
+FILL, DELIVERED, ORIGIN = 0, 1, 2
+
+#: What each scenario moves in reduced form: (outcome, regions, at least this much, down or up).
+MOVES = {
+    "cn-2025-04-licensing": (FILL, ("KR", "ROW"), 0.02, "down"),
+    "cn-2025-10-extraterritorial": (FILL, ("KR", "ROW"), 0.02, "down"),
+    "cn-ndpr-escalation": (FILL, EX_CHINA, 0.02, "down"),
+    "cn-us-embargo": (FILL, ("US",), 0.005, "down"),
+    "cn-us-embargo-leakage": (FILL, ("US",), 0.003, "down"),
+    "cn-2010-quota": (ORIGIN, ("JP",), 0.01, "down"),        # Japan's China-separated share, not its supply
+}
+#: Scenarios whose description says they move no regional outcome (with the measured reason).
+MOVES_NOTHING = ("myanmar-shock", "suez-closure")
+#: Scenarios too long to check in the default run (their effects come in 2028-2030).
+LONG = {"western-buildout-2028": (ORIGIN, ("US",), 0.02, "down"),
+        "western-buildout-2028+cn-ndpr-escalation": (FILL, EX_CHINA, 0.02, "down")}
+
+
+def test_every_scenario_says_what_it_moves():
+    assert set(MOVES) | set(MOVES_NOTHING) | set(LONG) == set(NAMES) - {"baseline"}
+    for name in NAMES:
+        desc = _meta(MODEL / "scenarios" / f"{name}.toml")["description"]
+        if name in MOVES_NOTHING:
+            assert "Moves no regional outcome" in desc and "Measured" in desc, name
+        elif name != "baseline":
+            assert "Measured" in desc and "Moves no regional outcome" not in desc, name
+
+
+def _check_moves(name, claim, until=None):
+    what, regions, least, way = claim
+    d = _paired(name, until)
+    for r in regions:
+        moved = -d[r][what] if way == "down" else d[r][what]
+        assert moved >= least, f"{name}: {('on-time fill', 'delivered share', 'origin share')[what]}[{r}] moved " \
+                               f"{d[r][what]:+.4f}, expected {way} by at least {least}"
+
+
+@pytest.mark.parametrize("name", sorted(MOVES))
+def test_scenario_moves_its_regional_outcome_in_reduced_form(name):
+    _check_moves(name, MOVES[name])
+
+
+@pytest.mark.parametrize("name", MOVES_NOTHING)
+def test_scenario_that_moves_nothing_moves_nothing_in_reduced_form(name):
+    d = _paired(name)
+    for r, (fill, delivered, _) in d.items():
+        assert abs(fill) < 0.002 and abs(delivered) < 0.002, f"{name}: {r} moved {fill:+.4f} / {delivered:+.4f}"
+
+
+def test_embargo_leakage_softens_the_embargo():
+    assert 0 < -_paired("cn-us-embargo-leakage")["US"][FILL] < -_paired("cn-us-embargo")["US"][FILL]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(LONG))
+def test_long_scenario_moves_its_regional_outcome(name):
+    _check_moves(name, LONG[name], until=6 * 365)
+
+
 # -- composition -------------------------------------------------------------------------------------
 
 def test_composed_suez_closure_and_april_licensing():
