@@ -47,6 +47,9 @@ def parser(name, doc, reps, years, jobs=2, seed=1) -> argparse.ArgumentParser:
     p.add_argument("--resume", action="store_true", help="continue the run stored in --out instead of replacing it")
     p.add_argument("--no-report", action="store_true", help="skip figures and report.html")
     p.add_argument("--quiet", action="store_true", help="no progress")
+    p.add_argument("--no-market", action="store_true",
+                   help="run the network without its market (option no-market: no prices, no demand or supply "
+                        "responses, unmet demand backordered without limit), to see what the market changes")
     return p
 
 
@@ -72,6 +75,8 @@ def run(args, scenarios, baseline, options=()) -> ExperimentResults:
             (out / f).unlink(missing_ok=True)
         shutil.rmtree(out / "figures", ignore_errors=True)
     t0 = time.perf_counter()
+    if getattr(args, "no_market", False):
+        options = tuple(options) + ("no-market",)
     exp = Experiment(rel(MODEL), scenarios=scenarios, baseline=baseline, reps=args.reps, seed=args.seed,
                      years=args.years, out=out, options=options, command=" ".join([sys.executable] + sys.argv))
     res = exp.run(jobs=args.jobs, resume=args.resume, progress=not args.quiet, quiet=args.quiet)

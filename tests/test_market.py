@@ -514,3 +514,15 @@ def test_prices_reach_summary_timeseries_and_report(write_model, tmp_path):
     assert {r["scenario"] for r in rows} == set(res.scenarios) and len(rows) == 2 * 23   # 23 months in 700 days
     html = build_report(res, figures=True, jobs=1).read_text()
     assert "Prices" in html and "widget in ex_cn" in html and html.count("<img") == len(FIGURES) + 1
+
+
+def test_option_no_market_runs_the_network_without_its_market():
+    import dataclasses
+    with_opt = load_model(DEFAULT, options=["no-market"])
+    assert with_opt.market is None
+    bare = dataclasses.replace(load_model(DEFAULT), market=None)
+    a = Simulation(with_opt, seed=3).run(until=200)
+    b = Simulation(bare, seed=3).run(until=200)
+    assert "price" not in a.series
+    for k in ("demand", "delivered", "lost", "backlog", "stock", "shipped"):
+        np.testing.assert_array_equal(a.series[k][1], b.series[k][1])

@@ -31,7 +31,7 @@ __all__ = ["MarketSpec", "MarketDef", "PriceRule", "DemandResponse", "Substituti
            "Restart", "NewSupply", "parse_market", "MARKET_KEYS"]
 
 MARKET_KEYS = {"description", "source", "note", "markets", "price_rule", "prices", "demand", "substitution",
-               "stocks", "restart", "new_supply"}
+               "stocks", "restart", "new_supply", "enabled"}
 _RULE_KEYS = {"adjustment", "stock_elasticity", "cover_floor", "cover_ceiling"}
 _META = {"source", "note", "description"}
 
@@ -411,6 +411,8 @@ def parse_market(ck, raw, sinks, commodities, facilities, _unused=None) -> Marke
         return None
     p = ("market",)
     t = ck.table(raw, p, MARKET_KEYS)
+    if not ck.get(t, p, "enabled", F.boolean, True):
+        return None   # switched off (by an option or scenario): the model runs without a market
     markets = _markets(ck, t.get("markets", {}), p + ("markets",))
     base = dict(RULE_DEFAULTS)
     if "price_rule" in t:
