@@ -38,6 +38,7 @@ import numpy as np
 
 from ..materials import ELEMENT_INDEX
 from ..model import ModelError, Problem
+from ..model.customs import lanes_reached
 from ..model.specs import YEAR_DAYS
 
 __all__ = ["ALL", "capacity_bounds", "single_points_of_failure", "country_stress", "effective_capacities",
@@ -133,18 +134,12 @@ def banned_lanes(model, day) -> set:
     for rule in getattr(model, "controls", ()):
         if rule.mechanism != "ban" or rule.extraterritorial or not rule.in_force(day):
             continue
-        for lid, ln in model.lanes.items():
-            src, dst = model.facilities.get(ln.src), model.facilities.get(ln.dst)
-            if src is None or dst is None or src.country != rule.issuer or dst.country == src.country:
-                continue
-            if rule.destinations is not None and dst.country not in rule.destinations:
-                continue
-            if dst.country in rule.except_destinations or dst.end_use not in rule.end_uses:
-                continue
+        for lid in lanes_reached(model, rule):
+            ln = model.lanes[lid]
+            src = model.facilities[ln.src]
             content = src.output_content if (ln.commodity == src.output and src.output_content is not None) \
                 else model.commodities[ln.commodity].content
-            c = float(sum(content[i] for i in rule.element_idx))
-            if ln.commodity in rule.commodities or (c > 0 and c >= rule.threshold * (1 - 1e-9)):
+            if ln.commodity in rule.commodities or rule.over_threshold(float(sum(content[i] for i in rule.element_idx))):
                 out.add(lid)
     return out
 

@@ -171,7 +171,8 @@ def cmd_analyze(args) -> int:
         for r in results.values():
             print(format_report(r, args.top))
     if args.out:
-        from .figures import bounds_bars, network_map
+        from ..plots.network import draw_network
+        from .figures import bounds_bars
         out = Path(args.out)
         out.mkdir(parents=True, exist_ok=True)
         (out / "analysis.json").write_text(json.dumps(jsonable(doc), indent=1))
@@ -181,7 +182,7 @@ def cmd_analyze(args) -> int:
             hl = [c["id"] for c in cut["cut_facilities"] if not c.get("coproduct")] + \
                 [c["id"] for c in cut["cut_lanes"]]
             p = out / f"network_cut_{name}.png"
-            network_map(models[name], p, highlight=hl,
+            draw_network(models[name], p, highlight=hl,
                         title=f"{first.name} / {name}: minimum cut, bound {_t(cut['bound_t_yr'])} t/yr")
             written.append(p)
         p = out / "bounds.png"

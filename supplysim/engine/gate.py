@@ -107,8 +107,7 @@ class RuleRT:
         s = self.spec
         if ln.commodity in s.commodities:
             return True
-        c = self.content(comp, ln.commodity)
-        return c > 0 and c >= s.threshold * (1 - 1e-9)
+        return s.over_threshold(self.content(comp, ln.commodity))
 
     def controls(self, ln, comp, now) -> bool:
         lo, hi, v = self._force   # in_force's cache, read here without a call: this runs on every gated dispatch
@@ -124,7 +123,7 @@ class RuleRT:
             else:
                 c = self.content(comp, ln.commodity)
                 self._content[ln.commodity] = (freeze(comp), c)
-            if c <= 0 or c < s.threshold * (1 - 1e-9):   # mixing rounding must not slip under the threshold
+            if not s.over_threshold(c):
                 return False
         for exporters, a, b in s.general_licences:
             if ln.src.id in exporters and a <= now < b:

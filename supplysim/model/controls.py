@@ -65,6 +65,11 @@ class ControlRule:
             return False
         return not any(a <= t < b for a, b in self.suspended)
 
+    def over_threshold(self, content: float) -> bool:
+        """Whether a controlled content per tonne (or per value) reaches the threshold; a relative
+        1e-9 below it still counts, so mixing rounding cannot slip a shipment under it."""
+        return content > 0 and content >= self.threshold * (1 - 1e-9)
+
     def boundaries(self):
         """Days when the rule starts, stops, is suspended or resumes."""
         out = [self.effective, self.end]

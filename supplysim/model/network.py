@@ -15,6 +15,7 @@ from .errors import ModelError, Problem
 from .load import Document, allowed_roots, merge_documents, read_document, resolve_model_path
 from .overlay import apply_overrides
 from .controls import parse_controls
+from .disruptions import KINDS
 from .market import parse_market
 from .parse import (parse_calendar, parse_commodities, parse_demand, parse_disruptions, parse_facilities,
                     parse_lanes)
@@ -428,18 +429,14 @@ def _check_references(ck, commodities, nodes, lanes, sinks, disruptions):
     regions = {d.region for d in sinks.values()}
     groups = {d.group for d in sinks.values() if d.group}   # a graded entry stands for all its grades' sinks
     for dis in disruptions:
-        pool = {"facility_outage": nodes, "lane_closure": lanes, "lane_delay": lanes, "demand_shock": sinks,
-                "expansion": nodes, "substitution": sinks}[dis.kind]
-        if pool is sinks:
-            pool = set(sinks) | groups
+        key = KINDS[dis.kind].targets
+        pool = {"facilities": nodes, "lanes": lanes, "demand": set(sinks) | groups}[key]
         for tgt in dis.targets:
             if tgt.startswith("region:"):
                 if tgt[7:] not in regions:
                     ck.error(("disruptions", dis.id, "regions"), f"unknown region '{tgt[7:]}'; demand regions: "
                                                                  f"{', '.join(sorted(regions)) or 'none'}")
             elif tgt not in pool:
-                key = {"lane_closure": "lanes", "lane_delay": "lanes", "demand_shock": "demand",
-                       "substitution": "demand"}.get(dis.kind, "facilities")
                 near = difflib.get_close_matches(tgt, list(pool), n=1)
                 ck.error(("disruptions", dis.id, key), f"unknown id '{tgt}' for a {dis.kind}"
                                                        + (f" (did you mean '{near[0]}'?)" if near else ""))

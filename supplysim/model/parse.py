@@ -7,6 +7,7 @@ from dataclasses import replace
 
 from ..materials import ELEMENTS, content_vector
 from . import fields as F
+from .disruptions import COMMON_KEYS, KINDS, disruption_kind
 from .stages import STAGES
 from .specs import (YEAR_DAYS, Calendar, Commodity, Demand, Disruption, Facility, Grade, Lane, LeadTime,
                     Recipe, Schedule, Sourcing)
@@ -430,25 +431,57 @@ def _demand_grades(ck, t, p, at):
     return grades
 
 
-DISRUPTION_KINDS = ("facility_outage", "lane_closure", "lane_delay", "demand_shock", "expansion", "substitution")
-_DIS_KEYS = {
-    "facility_outage": {"facilities", "capacity_factor", "mtbf_days", "mttr_days"},
-    "lane_closure": {"lanes"},
-    "lane_delay": {"lanes", "extra_days"},
-    "demand_shock": {"demand", "regions", "factor"},
-    "expansion": {"facilities", "capacity", "ramp_days", "delay_prob", "delay_days"},
-    "substitution": {"demand", "regions", "trigger", "rate_per_year", "max_share"},
-}
-_COMMON = {"kind", "start", "end", "days", "description", "source", "note"}
+# -- the built-in kinds of disruption (their engine half: supplysim/engine/disruptions.py) ------------
+
+@disruption_kind("facility_outage", "facilities", {"capacity_factor", "mtbf_days", "mttr_days"})
+def _facility_outage(ck, t, p):
+    out = {"factor": ck.get(t, p, "capacity_factor", F.number(0, 1), 0.0), "params": {}}
+    if ("mtbf_days" in t) != ("mttr_days" in t):
+        ck.error(p, "random outages need both 'mtbf_days' and 'mttr_days'")
+    if "mtbf_days" in t:
+        out["params"] = {"mtbf": ck.get(t, p, "mtbf_days", _DAYS_POS, 1.0),
+                         "mttr": ck.get(t, p, "mttr_days", _DAYS_POS, 1.0)}
+    return out
+
+
+@disruption_kind("lane_closure", "lanes")
+def _lane_closure(ck, t, p):
+    return {}
+
+
+@disruption_kind("lane_delay", "lanes", {"extra_days"})
+def _lane_delay(ck, t, p):
+    return {"extra_days": ck.get(t, p, "extra_days", _DAYS, 0.0)}
+
+
+@disruption_kind("demand_shock", "demand", {"factor"}, regions=True)
+def _demand_shock(ck, t, p):
+    return {"factor": ck.get(t, p, "factor", F.number(0, 1000), 1.0)}
+
+
+@disruption_kind("expansion", "facilities", {"capacity", "ramp_days", "delay_prob", "delay_days"})
+def _expansion(ck, t, p):
+    return {"params": {"capacity": ck.get(t, p, "capacity", _T_POS),
+                       "ramp_days": ck.get(t, p, "ramp_days", _DAYS, 0.0),
+                       "delay_prob": ck.get(t, p, "delay_prob", F.number(0, 1), 0.0),
+                       "delay": parse_lead_time(ck, t.get("delay_days", 0), p + ("delay_days",))}}
+
+
+@disruption_kind("substitution", "demand", {"trigger", "rate_per_year", "max_share"}, regions=True)
+def _substitution(ck, t, p):
+    return {"params": {"trigger": ck.get(t, p, "trigger", F.choice("date", "shortage"), "date"),
+                       "rate": ck.get(t, p, "rate_per_year", F.number(0, 100, lo_open=True), 0.1),
+                       "max_share": ck.get(t, p, "max_share", F.number(0, 1), 1.0)}}
 
 
 def parse_disruptions(ck, raw, cal):
-    """Dated or random changes to the network (outages, closures, delays, shocks, expansions, substitution)."""
+    """Dated or random changes to the network, each validated by its kind (:mod:`.disruptions`)."""
     out = []
     for did, t in (raw or {}).items():
         p = ("disruptions", did)
-        kind = ck.get(t, p, "kind", F.choice(*DISRUPTION_KINDS)) if isinstance(t, dict) else None
-        t = ck.table(t, p, _COMMON | (_DIS_KEYS[kind] if kind else set().union(*_DIS_KEYS.values())))
+        kind = ck.get(t, p, "kind", F.choice(*KINDS)) if isinstance(t, dict) else None
+        kind = KINDS.get(kind)
+        t = ck.table(t, p, kind.allowed if kind else COMMON_KEYS.union(*(k.allowed for k in KINDS.values())))
         start = ck.get(t, p, "start", F.date)
         if kind is None or start is None:
             continue
@@ -462,34 +495,12 @@ def parse_disruptions(ck, raw, cal):
             t1 = t0 + ck.get(t, p, "days", _DAYS_POS, math.inf)
         if t1 <= t0:
             ck.error(p + ("end",), "expected an end after the start")
-        key = {"facility_outage": "facilities", "lane_closure": "lanes", "lane_delay": "lanes",
-               "demand_shock": "demand", "expansion": "facilities", "substitution": "demand"}[kind]
+        key = kind.targets
         targets = tuple(ck.get(t, p, key, F.list_of(F.string, nonempty=True), []))
-        if kind in ("demand_shock", "substitution") and "regions" in t:
+        if kind.regions and "regions" in t:
             targets += tuple("region:" + r for r in ck.get(t, p, "regions", F.list_of(F.string), []))
         if not targets:
-            ck.error(p + (key,), f"a {kind} needs '{key}': a list of ids")
-        params = {}
-        factor = 1.0
-        if kind == "facility_outage":
-            factor = ck.get(t, p, "capacity_factor", F.number(0, 1), 0.0)
-            if ("mtbf_days" in t) != ("mttr_days" in t):
-                ck.error(p, "random outages need both 'mtbf_days' and 'mttr_days'")
-            if "mtbf_days" in t:
-                params["mtbf"] = ck.get(t, p, "mtbf_days", _DAYS_POS, 1.0)
-                params["mttr"] = ck.get(t, p, "mttr_days", _DAYS_POS, 1.0)
-        elif kind == "demand_shock":
-            factor = ck.get(t, p, "factor", F.number(0, 1000), 1.0)
-        elif kind == "expansion":
-            params["capacity"] = ck.get(t, p, "capacity", _T_POS)
-            params["ramp_days"] = ck.get(t, p, "ramp_days", _DAYS, 0.0)
-            params["delay_prob"] = ck.get(t, p, "delay_prob", F.number(0, 1), 0.0)
-            params["delay"] = parse_lead_time(ck, t.get("delay_days", 0), p + ("delay_days",))
-        elif kind == "substitution":
-            params["trigger"] = ck.get(t, p, "trigger", F.choice("date", "shortage"), "date")
-            params["rate"] = ck.get(t, p, "rate_per_year", F.number(0, 100, lo_open=True), 0.1)
-            params["max_share"] = ck.get(t, p, "max_share", F.number(0, 1), 1.0)
-        out.append(Disruption(did, kind, t0, t1, targets, factor=factor,
-                              extra_days=ck.get(t, p, "extra_days", _DAYS, 0.0),
-                              description=t.get("description", ""), params=params))
+            ck.error(p + (key,), f"a {kind.name} needs '{key}': a list of ids")
+        out.append(Disruption(did, kind.name, t0, t1, targets, description=t.get("description", ""),
+                              **kind.parse(ck, t, p)))
     return out
