@@ -151,6 +151,8 @@ class Node:
             req.append(r)
         if len(lanes) == 1:
             q = req[0] if req[0] < avail else avail
+            if q < req[0] and self.allocation == "whole":
+                q = allocate("whole", avail, req, [0])[0]
             if q > EPS:
                 self._ship(lanes[0], q, st, now)
         else:

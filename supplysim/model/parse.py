@@ -15,7 +15,7 @@ from .specs import (YEAR_DAYS, Calendar, Commodity, Demand, Disruption, Facility
 __all__ = ["parse_commodities", "parse_facilities", "parse_lanes", "parse_demand",
            "parse_disruptions", "parse_calendar", "parse_lead_time", "POLICIES", "ALLOCATIONS"]
 
-ALLOCATIONS = ("pro_rata", "priority", "shares")
+ALLOCATIONS = ("pro_rata", "priority", "shares", "whole")
 POLICIES = ("base_stock", "sS", "rQ", "none")
 _LEVELS = {"base_stock": ("S",), "sS": ("s", "S"), "rQ": ("r", "Q"), "none": ()}
 

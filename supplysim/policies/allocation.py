@@ -11,6 +11,10 @@ Examples
 [0.0, 6.0]
 >>> allocate("shares", 6.0, [4.0, 8.0], [0, 0], [3.0, 1.0])
 [4.0, 2.0]
+>>> allocate("whole", 6.0, [4.0, 8.0], [1, 0], [1.0, 1.0])
+[0.0, 0.0]
+>>> allocate("whole", 9.0, [4.0, 8.0], [1, 0], [1.0, 1.0])
+[0.0, 8.0]
 """
 from __future__ import annotations
 
@@ -46,7 +50,19 @@ def _shares(avail, req, prio, shares):
     return out
 
 
-ALLOCATORS = {"pro_rata": _pro_rata, "priority": _priority, "shares": _shares}
+def _whole(avail, req, prio, shares):
+    # A supplier that ships an order only when it holds all of it, first come first served: the
+    # first request it cannot fill holds back the ones behind it (a queue, as at a warehouse).
+    out = [0.0] * len(req)
+    for i in sorted(range(len(req)), key=lambda i: prio[i]):
+        if req[i] > avail * (1 + 1e-12):
+            break
+        out[i] = min(req[i], avail)
+        avail -= out[i]
+    return out
+
+
+ALLOCATORS = {"pro_rata": _pro_rata, "priority": _priority, "shares": _shares, "whole": _whole}
 
 
 def allocate(rule: str, avail: float, req: list, prio: list = (), shares: list = ()) -> list:
