@@ -12,11 +12,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..materials import ELEMENTS
+from ..tolerance import EPS
 
 __all__ = ["Stock", "Ledger", "EPS", "freeze"]
-
-#: Quantities below this (t) count as zero.
-EPS = 1e-9
 
 
 def freeze(comp):

@@ -18,6 +18,8 @@ Examples
 """
 from __future__ import annotations
 
+from ..tolerance import EPS
+
 __all__ = ["allocate", "ALLOCATORS"]
 
 
@@ -55,7 +57,7 @@ def _whole(avail, req, prio, shares):
     # first request it cannot fill holds back the ones behind it (a queue, as at a warehouse).
     out = [0.0] * len(req)
     for i in sorted(range(len(req)), key=lambda i: prio[i]):
-        if req[i] > avail * (1 + 1e-12):
+        if req[i] > avail + EPS:
             break
         out[i] = min(req[i], avail)
         avail -= out[i]

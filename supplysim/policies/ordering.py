@@ -8,10 +8,18 @@ Examples
 0.0
 >>> order_quantity("rQ", 3.0, {"r": 5.0, "Q": 4.0})
 4.0
+
+A position that should equal the reorder level but misses it by rounding still orders
+(see :mod:`supplysim.tolerance`):
+
+>>> order_quantity("sS", 10.0 + 1e-12, {"s": 10.0, "S": 40.0}) > 29.99
+True
 """
 from __future__ import annotations
 
 import math
+
+from ..tolerance import EPS, at_or_below
 
 __all__ = ["order_quantity"]
 
@@ -33,12 +41,12 @@ def order_quantity(policy: str, position: float, levels: dict) -> float:
     """
     if policy == "base_stock":
         q = levels["S"] - position
-        return q if q > 1e-9 else 0.0
+        return q if q > EPS else 0.0
     if policy == "sS":
-        return levels["S"] - position if position <= levels["s"] else 0.0
+        return levels["S"] - position if at_or_below(position, levels["s"]) else 0.0
     if policy == "rQ":
         r, Q = levels["r"], levels["Q"]
-        if position > r:
+        if not at_or_below(position, r):
             return 0.0
-        return Q * (math.floor((r - position) / Q) + 1)
+        return Q * (math.floor(max(r - position, 0.0) / Q) + 1)
     return 0.0
