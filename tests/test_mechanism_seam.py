@@ -139,3 +139,123 @@ def test_a_kind_is_registered_once():
         disruption_kind("lane_closure", "lanes")(lambda ck, t, p: {})
     with pytest.raises(ValueError, match="targets must be one of"):
         disruption_kind("x", "ports")
+
+
+# -- a control mechanism of its own: a yearly cap per destination lane -----------------------------------
+#
+# A rule with ``mechanism = "lane_cap"`` lets each lane it controls ship at most ``cap_t`` tonnes per
+# calendar year (licence volumes granted per destination, say). The model half validates
+# ``cap_t``; the engine half is a RuleRT subclass: ``allow`` cuts what may ship, ``consume`` counts it.
+
+from supplysim.engine.gate import CONTROLS, RuleRT, control          # noqa: E402
+from supplysim.model.controls import CONTROL_MECHANISMS, control_mechanism   # noqa: E402
+
+
+def _parse_lane_cap(ck, t, p, cal):
+    return {"params": {"cap_t": ck.get(t, p, "cap_t", F.tonnes(), 0.0)}}
+
+
+class _LaneCap(RuleRT):
+    def __init__(self, sim, spec, rng):
+        super().__init__(sim, spec, rng)
+        self.used = {}     # (lane id, year) -> tonnes shipped
+
+    def allow(self, ln, req, now):
+        left = self.spec.params["cap_t"] - self.used.get((ln.id, self._year(now)), 0.0)
+        return min(req, max(left, 0.0))
+
+    def consume(self, ln, q):
+        key = (ln.id, self._year(self.sim.env.now))
+        self.used[key] = self.used.get(key, 0.0) + q
+
+    def _year(self, now):
+        return self.sim.model.calendar.date(now).year
+
+
+@pytest.fixture
+def lane_cap():
+    control_mechanism("lane_cap", {"cap_t"})(_parse_lane_cap)
+    control("lane_cap")(_LaneCap)
+    yield
+    del CONTROL_MECHANISMS["lane_cap"], CONTROLS["lane_cap"]
+
+
+CAPPED = """
+[model]
+name = "capped"
+start = 2024-01-01
+
+[commodities.magnet]
+content = {NdPr = 0.30, Dy = 0.01, Fe = 0.68}
+
+[facilities.cn_mag]
+stage = "magnet"
+country = "CN"
+output = "magnet"
+capacity = 20000
+target_cover_days = 30
+initial_stock = {magnet = 500}
+
+[facilities.jp_mag]
+stage = "magnet"
+country = "JP"
+output = "magnet"
+capacity = 20000
+target_cover_days = 30
+initial_stock = {magnet = 500}
+
+[lanes.cn-us]
+from = "cn_mag"
+to = "us"
+commodity = "magnet"
+lead_time = 10
+
+[lanes.jp-us]
+from = "jp_mag"
+to = "us"
+commodity = "magnet"
+lead_time = 10
+
+[demand.us]
+region = "US"
+commodity = "magnet"
+rate_per_day = 10
+variability = "none"
+order_interval_days = 1
+initial_stock = 300
+sourcing = {policy = "base_stock", target_days = 30}
+
+[controls.cap_us]
+issuer = "CN"
+mechanism = "lane_cap"
+elements = ["Dy"]
+destinations = ["US"]
+cap_t = 400
+"""
+
+
+def test_lane_cap_holds_a_lane_to_its_yearly_tonnes(write_model, lane_cap):
+    """Closed form: half of the US's 3,650 t a year would come from China; the cap holds it to 400 t
+    in each year, and the Japanese lane carries the rest."""
+    res = Simulation(load_model(write_model(CAPPED)), seed=1).run(until=730.0)
+    labels, shipped = res.series["shipped"]
+    cn = shipped[:, labels.index("cn-us")]
+    assert cn[:12].sum() == pytest.approx(400.0) and cn[12:].sum() == pytest.approx(400.0)
+    assert res.lanes["jp-us"]["shipped_t"] > 2 * 3650.0 - 2 * 400.0 - 400.0
+    free = Simulation(load_model(write_model(CAPPED.replace("cap_t = 400", "cap_t = 1e6"), "free.toml")),
+                      seed=1).run(until=730.0)
+    assert free.lanes["cn-us"]["shipped_t"] > 1000.0
+
+
+def test_lane_cap_keys_are_validated_by_their_mechanism(write_model, lane_cap):
+    path = write_model(CAPPED.replace("cap_t = 400", "cap_t = -5\nleakage = 0.1"))
+    with pytest.raises(ModelError) as e:
+        load_model(path)
+    msg = str(e.value)
+    assert "controls.cap_us.cap_t" in msg
+    assert "controls.cap_us.leakage: belongs to mechanism 'ban', not 'lane_cap'" in msg
+
+
+def test_unregistered_control_mechanism_names_the_known_ones(write_model):
+    with pytest.raises(ModelError, match=r"controls\.cap_us\.mechanism.*licence"):
+        load_model(write_model(CAPPED))

@@ -1,11 +1,21 @@
 """The border gate: export-control rules acting on shipments as they leave a facility.
 
-A shipment that a rule controls is refused (ban), limited by the rule's quota
-for the period, or held until a licence is decided (licence): the exporter
-applies for the quantity it owes on the lane, the review takes a drawn delay
-plus a customs hold, and the licence is approved with the rule's probability
-for the destination, end use and date. Held and refused material never leaves
-the exporter's stock, so the allocation rule offers it to other buyers.
+Whether a rule controls a shipment (its reach, dates, commodity or controlled
+content, general licences) is the same for every rule (:class:`RuleRT`); what it
+then does is its mechanism's, one class each, registered with :func:`control`:
+
+* :class:`Ban` refuses the shipment (a leaky ban lets a share of the lane's earlier
+  trade through: trans-shipment and mislabelled origin);
+* :class:`Quota` limits the rule's lanes together to its quota for the period;
+* :class:`Licence` holds the shipment until a licence is decided: the exporter applies
+  for the quantity it owes on the lane, the review takes a drawn delay plus a customs
+  hold, and the licence is approved with the rule's probability for the destination,
+  end use and date.
+
+Held and refused material never leaves the exporter's stock, so the allocation rule
+offers it to other buyers. A new mechanism is a :class:`RuleRT` subclass registered
+with ``@control(name)`` plus the model's validation of its keys
+(:func:`supplysim.model.controls.control_mechanism`).
 """
 from __future__ import annotations
 
@@ -18,31 +28,41 @@ from ..model.customs import reaches
 from ..random import BLOCK
 from .stock import EPS, freeze
 
-__all__ = ["Gate", "RuleRT"]
+__all__ = ["Gate", "RuleRT", "Ban", "Quota", "Licence", "CONTROLS", "control"]
+
+#: mechanism name -> the :class:`RuleRT` subclass that acts for it.
+CONTROLS = {}
+
+
+def control(name):
+    """Register a :class:`RuleRT` subclass as what rules with ``mechanism = name`` do.
+
+    Examples
+    --------
+    >>> @control("example_tariff")
+    ... class Tariff(RuleRT):
+    ...     pass
+    >>> CONTROLS["example_tariff"] is Tariff
+    True
+    >>> del CONTROLS["example_tariff"]
+    """
+    def deco(cls):
+        if name in CONTROLS and CONTROLS[name] is not cls:
+            raise ValueError(f"a control mechanism '{name}' is already registered")
+        CONTROLS[name] = cls
+        return cls
+    return deco
 
 
 class RuleRT:
-    """One export-control rule at run time, with its own random stream (rule R4)."""
+    """One export-control rule at run time: whether it controls a shipment; its mechanism's subclass
+    says what it then does. Each rule has its own random stream (rule R4)."""
 
     def __init__(self, sim, spec, rng):
         self.sim = sim
         self.spec = spec
         self.mechanism = spec.mechanism
         self.rng = rng
-        self.quota_k = None
-        self.quota_used = 0.0
-        self.quota_held = 0.0    # quota already granted to other lanes in the current dispatch
-        self.quota_wake = None
-        self.pending = {}
-        self.credit = {}
-        self.log = []          # (lane id, applied day, delay days, approved, tonnes)
-        self.applied = []      # (day, tonnes) of every application, decided or not
-        self.refused_t = 0.0
-        self.blocked_attempts = 0
-        self.leak = {}         # a leaky ban: lane id -> [period, tonnes leaked in it, t/day before the ban]
-        self.leaked_t = 0.0
-        self._buf = None
-        self._i = BLOCK
         # commodity -> (composition, controlled content): the last one seen, frozen so it cannot go stale
         self._content = {}
         self._bounds = tuple(spec.boundaries()) + (math.inf,)
@@ -130,7 +150,57 @@ class RuleRT:
                 return False
         return True
 
-    # -- leakage -------------------------------------------------------------------------------
+    # -- what the mechanism does (defaults: nothing) -------------------------------------------
+    def allow(self, ln, req, now):
+        """Tonnes of ``req`` that ``ln`` may ship now under this rule, which controls it; ``None``
+        refuses the shipment outright (no other rule is asked)."""
+        return req
+
+    def begin_dispatch(self):
+        """A dispatch starts (a rule sharing one allowance among lanes resets its share here)."""
+
+    def consume(self, ln, q):
+        """``q`` tonnes shipped on ``ln`` under what :meth:`allow` granted."""
+
+    def stops(self, ln, comp, now) -> bool:
+        """Whether the rule stops ``ln`` now, so that buyers order elsewhere."""
+        return False
+
+    def expected_delay(self, ln, comp, now) -> float:
+        """Mean days the rule holds a shipment on ``ln`` (buyers plan cover for it)."""
+        return 0.0
+
+    def monthly(self, edges):
+        """Monthly series of the rule's own: ``(labels, columns)`` over the months ``edges`` bound."""
+        return [], []
+
+    def report(self) -> dict:
+        """The rule's totals in the result (every rule reports the same keys)."""
+        return {"applications": 0, "approved": 0, "refused": 0, "applied_t": 0, "refused_t": 0.0,
+                "approved_t": 0, "mean_delay_days": float("nan"), "ban_blocks": 0}
+
+
+@control("ban")
+class Ban(RuleRT):
+    """Refuses what it controls; with ``leakage``, a share of the lane's trade before the ban still
+    gets through each period (trans-shipment and mislabelled origin, without modelling the detour)."""
+
+    def __init__(self, sim, spec, rng):
+        super().__init__(sim, spec, rng)
+        self.blocked_attempts = 0
+        self.leak = {}         # lane id -> [period, tonnes leaked in it, t/day before the ban]
+        self.leaked_t = 0.0
+
+    def allow(self, ln, req, now):
+        if not self.spec.leakage > 0:
+            self.blocked_attempts += 1
+            return None
+        left = self.leak_left(ln, now)
+        if left < req:
+            self.blocked_attempts += 1
+            req = left if left > 0 else 0.0
+        return req
+
     def leak_left(self, ln, now):
         """Tonnes a ban with ``leakage`` still lets ``ln`` ship this period: ``leakage`` times the
         lane's mean daily shipments before the ban first acted on it, times the period."""
@@ -145,7 +215,48 @@ class RuleRT:
             st[0], st[1] = k, 0.0
         return self.spec.leakage * st[2] * P - st[1]
 
-    # -- quotas ------------------------------------------------------------------------------
+    def consume(self, ln, q):
+        self.leak[ln.id][1] += q
+        self.leaked_t += q
+
+    def stops(self, ln, comp, now):
+        # (a leaky ban keeps its lanes in the buyers' split: the trickle goes to the orders on them)
+        if not self.spec.leakage and self.controls(ln, comp, now):
+            self.blocked_attempts += 1   # an order turned away counts as a blocked shipment
+            return True
+        return False
+
+    def report(self):
+        out = {**super().report(), "ban_blocks": self.blocked_attempts}
+        if self.spec.leakage:
+            out["leaked_t"] = self.leaked_t
+        return out
+
+
+@control("quota")
+class Quota(RuleRT):
+    """Limits the rule's lanes together to ``quota_t`` per quota period."""
+
+    def __init__(self, sim, spec, rng):
+        super().__init__(sim, spec, rng)
+        self.quota_k = None
+        self.quota_used = 0.0
+        self.quota_held = 0.0    # quota already granted to other lanes in the current dispatch
+        self.quota_wake = None
+
+    def allow(self, ln, req, now):
+        left = self.quota_left(now) - self.quota_held
+        if left < req:
+            req = left if left > 0 else 0.0
+        self.quota_held += req
+        return req
+
+    def begin_dispatch(self):
+        self.quota_held = 0.0
+
+    def consume(self, ln, q):
+        self.quota_used += q
+
     def quota_left(self, now):
         s = self.spec
         k = math.floor((now - s.effective) / s.quota_period_days) if math.isfinite(s.effective) \
@@ -161,7 +272,61 @@ class RuleRT:
             self.sim.wake_all_at(start - now)
         return max(left, 0.0)
 
-    # -- licences ------------------------------------------------------------------------------
+
+
+@control("licence")
+class Licence(RuleRT):
+    """Holds what it controls until a licence for it is decided."""
+
+    def __init__(self, sim, spec, rng):
+        super().__init__(sim, spec, rng)
+        self.pending = {}
+        self.credit = {}
+        self.log = []          # (lane id, applied day, delay days, approved, tonnes)
+        self.applied = []      # (day, tonnes) of every application, decided or not
+        self.refused_t = 0.0
+        self._buf = None
+        self._i = BLOCK
+
+    def allow(self, ln, req, now):
+        cred = self.licensed(ln, now)
+        return cred if cred < req else req
+
+    def consume(self, ln, q):
+        self.credit[ln.id] -= q
+
+    def expected_delay(self, ln, comp, now):
+        s = self.spec
+        if not self.controls(ln, comp, now):
+            return 0.0
+        return (s.review.mean if s.review is not None else 0.0) + \
+            (s.customs_hold.mean if s.customs_hold is not None else 0.0)
+
+    def monthly(self, edges):
+        """Licence volumes per month: ``RULE:applied_t`` (by the month the exporter applied),
+        ``RULE:approved_t`` and ``RULE:refused_t`` (by the month of the decision), in t."""
+        n = len(edges) - 1
+        app, ok, no = (np.zeros(n) for _ in range(3))
+        for t, q in self.applied:
+            i = int(np.searchsorted(edges, t, side="right")) - 1
+            if 0 <= i < n:
+                app[i] += q
+        for _, t, delay, approved, q in self.log:
+            j = int(np.searchsorted(edges, t + delay, side="right")) - 1
+            if 0 <= j < n:
+                (ok if approved else no)[j] += q
+        rid = self.spec.id
+        return [f"{rid}:applied_t", f"{rid}:approved_t", f"{rid}:refused_t"], [app, ok, no]
+
+    def report(self):
+        log = self.log
+        n = len(log)
+        ok = sum(1 for x in log if x[3])
+        return {**super().report(), "applications": n, "approved": ok, "refused": n - ok,
+                "applied_t": sum(q for _, q in self.applied), "refused_t": self.refused_t,
+                "approved_t": sum(x[4] for x in log if x[3]),
+                "mean_delay_days": (sum(x[2] for x in log) / n) if n else float("nan")}
+
     def _draws(self):
         i = self._i
         if i >= BLOCK:
@@ -215,9 +380,18 @@ class Gate:
 
     def __init__(self, sim, specs, stream):
         self.sim = sim
-        self.rules = [RuleRT(sim, s, stream(f"licence:{s.id}")) for s in specs]
-        self.quotas = [r for r in self.rules if r.mechanism == "quota"]
-        self.licences = [r for r in self.rules if r.mechanism == "licence"]
+        self.rules = []
+        for s in specs:
+            try:
+                kind = CONTROLS[s.mechanism]
+            except KeyError:
+                raise ValueError(f"controls.{s.id}: no mechanism '{s.mechanism}' "
+                                 f"(known: {', '.join(sorted(CONTROLS))})") from None
+            self.rules.append(kind(sim, s, stream(f"licence:{s.id}")))
+        # rules sharing one allowance among the lanes of a dispatch (quotas)
+        self.quotas = [r for r in self.rules if type(r).begin_dispatch is not RuleRT.begin_dispatch]
+        # rules with monthly series of their own (licences)
+        self.licences = [r for r in self.rules if type(r).monthly is not RuleRT.monthly]
 
     def attach(self, lanes):
         """Give each lane the rules that can reach it; the gate then limits what those lanes ship."""
@@ -235,68 +409,37 @@ class Gate:
         for r in ln.rules:
             if not r.controls(ln, comp, now):
                 continue
-            m = r.mechanism
-            if m == "ban":
-                if r.spec.leakage > 0:   # trans-shipment and mislabelled origin: a trickle gets through
-                    left = r.leak_left(ln, now)
-                    if left < req:
-                        r.blocked_attempts += 1
-                        req = left if left > 0 else 0.0
-                    acting += (r,)
-                    continue
-                r.blocked_attempts += 1
+            req = r.allow(ln, req, now)
+            if req is None:
                 ln.gated = ()
                 return 0.0
             acting += (r,)
-            if m == "quota":
-                left = r.quota_left(now) - r.quota_held
-                if left < req:
-                    req = left if left > 0 else 0.0
-                r.quota_held += req
-            else:
-                cred = r.licensed(ln, now)
-                if cred < req:
-                    req = cred
         ln.gated = acting
         return req if req > 0 else 0.0
 
     def begin(self):
         """A dispatch starts: quota granted to lanes is shared among them from here."""
         for r in self.quotas:
-            r.quota_held = 0.0
+            r.begin_dispatch()
 
     def expected_delay(self, ln, comp, now) -> float:
-        """Mean review plus customs hold of the licence rules in force on ``ln`` (days).
-
-        Applications under several rules run side by side, so the longest counts.
-        """
+        """Mean days the rules in force on ``ln`` hold a shipment (applications under several rules
+        run side by side, so the longest counts)."""
         d = 0.0
         for r in ln.rules:
-            s = r.spec
-            if s.mechanism == "licence" and r.controls(ln, comp, now):
-                d = max(d, (s.review.mean if s.review is not None else 0.0) +
-                        (s.customs_hold.mean if s.customs_hold is not None else 0.0))
+            d = max(d, r.expected_delay(ln, comp, now))
         return d
 
     def banned(self, ln, comp, now) -> bool:
-        """Whether a ban in force stops ``ln`` now (buyers then order elsewhere)."""
+        """Whether a rule in force stops ``ln`` now (buyers then order elsewhere)."""
         for r in ln.rules:
-            # (a leaky ban keeps its lanes in the buyers' split: the trickle goes to the orders on them)
-            if r.spec.mechanism == "ban" and not r.spec.leakage and r.controls(ln, comp, now):
-                r.blocked_attempts += 1   # an order turned away counts as a blocked shipment
+            if r.stops(ln, comp, now):
                 return True
         return False
 
     def consume(self, ln, q):
         for r in ln.gated:
-            m = r.spec.mechanism
-            if m == "quota":
-                r.quota_used += q
-            elif m == "ban":   # (only a leaky ban lets anything through)
-                r.leak[ln.id][1] += q
-                r.leaked_t += q
-            else:
-                r.credit[ln.id] -= q
+            r.consume(ln, q)
 
     def boundaries(self):
         out = set()
@@ -305,38 +448,16 @@ class Gate:
         return sorted(out)
 
     def monthly(self, starts, until):
-        """Licence volumes per month and rule: labels ``RULE:applied_t`` (by the month the exporter
-        applied), ``RULE:approved_t`` and ``RULE:refused_t`` (by the month of the decision), in t."""
+        """The rules' own monthly series (licence volumes applied, approved and refused, in t)."""
         edges = np.asarray(list(starts) + [until], float)
         labels, cols = [], []
         for r in self.licences:
-            app, ok, no = (np.zeros(len(starts)) for _ in range(3))
-            for t, q in r.applied:
-                i = int(np.searchsorted(edges, t, side="right")) - 1
-                if 0 <= i < len(starts):
-                    app[i] += q
-            for _, t, delay, approved, q in r.log:
-                j = int(np.searchsorted(edges, t + delay, side="right")) - 1
-                if 0 <= j < len(starts):
-                    (ok if approved else no)[j] += q
-            labels += [f"{r.spec.id}:applied_t", f"{r.spec.id}:approved_t", f"{r.spec.id}:refused_t"]
-            cols += [app, ok, no]
+            lab, col = r.monthly(edges)
+            labels += lab
+            cols += col
         return labels, (np.stack(cols, axis=1) if cols else np.zeros((len(starts), 0)))
 
     def report(self):
         """Per rule: applications, approvals, refused tonnes, mean delay, bans' blocks (and a leaky ban's
         tonnes let through)."""
-        out = {}
-        for r in self.rules:
-            log = r.log
-            n = len(log)
-            ok = sum(1 for x in log if x[3])
-            out[r.spec.id] = {"applications": n, "approved": ok, "refused": n - ok,
-                              "applied_t": sum(q for _, q in r.applied),
-                              "refused_t": r.refused_t,
-                              "approved_t": sum(x[4] for x in log if x[3]),
-                              "mean_delay_days": (sum(x[2] for x in log) / n) if n else float("nan"),
-                              "ban_blocks": r.blocked_attempts}
-            if r.spec.leakage:
-                out[r.spec.id]["leaked_t"] = r.leaked_t
-        return out
+        return {r.spec.id: r.report() for r in self.rules}

@@ -1,4 +1,12 @@
-"""Export-control rules as data: issuer, scope, destinations, end use, mechanism and timing."""
+"""Export-control rules as data: issuer, scope, destinations, end use, mechanism and timing.
+
+Every rule has the same scope and timing keys; its ``mechanism`` adds keys of its
+own, validated by the mechanism's parser registered with :func:`control_mechanism`
+(the built-in ``ban``, ``quota`` and ``licence`` below). What a mechanism does during
+a run is registered beside the border gate (:func:`supplysim.engine.gate.control`).
+A parser returns the :class:`ControlRule` fields it sets; a mechanism of its own keeps
+its parameters in ``params``.
+"""
 from __future__ import annotations
 
 import math
@@ -9,7 +17,7 @@ from . import fields as F
 from .parse import parse_lead_time
 from .specs import LeadTime
 
-__all__ = ["ControlRule", "parse_controls", "REE_SYMBOLS"]
+__all__ = ["ControlRule", "parse_controls", "control_mechanism", "CONTROL_MECHANISMS", "REE_SYMBOLS"]
 
 #: Rare-earth symbols a rule may name; those the engine does not track apart
 #: (lumped in ``other_re``) count only through a rule's ``commodities`` scope.
@@ -17,7 +25,33 @@ REE_SYMBOLS = ("La", "Ce", "Pr", "Nd", "NdPr", "Pm", "Sm", "Eu", "Gd", "Tb", "Dy
                "Lu", "Sc", "Y")
 _TRACKED = {"Nd": "NdPr", "Pr": "NdPr", "NdPr": "NdPr", "Sm": "Sm", "Gd": "Gd", "Tb": "Tb", "Dy": "Dy", "Y": "Y"}
 
-MECHANISMS = ("ban", "quota", "licence")
+#: mechanism name -> (its own keys, ``parse(ck, table, path, cal) -> dict`` of ControlRule fields).
+CONTROL_MECHANISMS = {}
+
+
+def control_mechanism(name, keys=()):
+    """Register ``parse(ck, table, path, cal)`` as the validation of the keys of mechanism ``name``.
+
+    Examples
+    --------
+    >>> @control_mechanism("example_tariff", {"rate"})
+    ... def _tariff(ck, t, p, cal):
+    ...     return {"params": {"rate": ck.get(t, p, "rate", F.number(0, 10), 0.0)}}
+    >>> sorted(CONTROL_MECHANISMS["example_tariff"][0])
+    ['rate']
+    >>> del CONTROL_MECHANISMS["example_tariff"]
+    """
+    clash = set(keys) & COMMON_KEYS
+    if clash:
+        raise ValueError(f"control mechanism '{name}': keys {sorted(clash)} are common to every rule")
+
+    def deco(parse):
+        old = CONTROL_MECHANISMS.get(name)
+        if old is not None and old[1] is not parse:
+            raise ValueError(f"a control mechanism '{name}' is already registered")
+        CONTROL_MECHANISMS[name] = (frozenset(keys), parse)
+        return parse
+    return deco
 
 
 @dataclass(frozen=True)
@@ -59,6 +93,7 @@ class ControlRule:
     leakage: float = 0.0     # a ban: share of the lane's trade before the ban that still gets through
     description: str = ""
     announced: float | None = None   # day the rule was announced, when before ``effective`` (buyers stock up)
+    params: dict = field(default_factory=dict)   # a registered mechanism's own parameters
 
     def in_force(self, t: float) -> bool:
         if not self.effective <= t < self.end:
@@ -105,11 +140,54 @@ def _steps(ck, raw, path, cal):
     return tuple(out)
 
 
-RULE_KEYS = {"issuer", "mechanism", "elements", "commodities", "threshold", "basis", "element_value_per_t",
-             "destinations", "except_destinations", "end_use", "extraterritorial", "effective", "end",
-             "suspended", "quota_t", "quota_period_days", "review_days", "customs_hold_days", "approval",
-             "approval_by_destination", "defence_approval", "general_licences", "description", "source", "note",
-             "enabled", "announced", "leakage"}
+#: Keys every rule may have, whatever its mechanism.
+COMMON_KEYS = frozenset({"issuer", "mechanism", "elements", "commodities", "threshold", "basis", "element_value_per_t",
+                         "destinations", "except_destinations", "end_use", "extraterritorial", "effective", "end",
+                         "suspended", "description", "source", "note", "enabled", "announced"})
+
+
+@control_mechanism("ban", {"leakage"})
+def _ban(ck, t, p, cal):
+    return {"leakage": ck.get(t, p, "leakage", F.number(0, 1), 0.0)}
+
+
+@control_mechanism("quota", {"quota_t", "quota_period_days"})
+def _quota(ck, t, p, cal):
+    return {"quota_t": ck.get(t, p, "quota_t", F.tonnes(), 0.0),
+            "quota_period_days": ck.get(t, p, "quota_period_days", F.days(positive=True), 365.0)}
+
+
+@control_mechanism("licence", {"review_days", "customs_hold_days", "approval", "approval_by_destination",
+                               "defence_approval", "general_licences"})
+def _licence(ck, t, p, cal):
+    kw = {"review": parse_lead_time(ck, t.get("review_days", 0), p + ("review_days",)),
+          "customs_hold": parse_lead_time(ck, t.get("customs_hold_days", 0), p + ("customs_hold_days",)),
+          "approval": _steps(ck, t["approval"], p + ("approval",), cal) if "approval" in t else ((0.0, 1.0),)}
+    byd = ck.table(t.get("approval_by_destination", {}), p + ("approval_by_destination",),
+                   t.get("approval_by_destination", {}))
+    kw["approval_by_destination"] = {d: _steps(ck, v, p + ("approval_by_destination", d), cal)
+                                     for d, v in byd.items()}
+    kw["defence_approval"] = ck.get(t, p, "defence_approval", F.number(0, 1), 0.0)
+    gl = []
+    for i, g in enumerate(ck.get(t, p, "general_licences", F.list_of(lambda x: x), [])):
+        q = p + ("general_licences", i)
+        g = ck.table(g, q, {"exporters", "from", "to", "source", "note"})
+        ex = ck.get(g, q, "exporters", F.list_of(F.string, nonempty=True), [])
+        a = ck.get(g, q, "from", F.date, None)
+        b = ck.get(g, q, "to", F.date, None)
+        gl.append((tuple(ex), cal.day(a) if a else -math.inf, cal.day(b) if b else math.inf))
+    kw["general_licences"] = tuple(gl)
+    return kw
+
+
+def _mechanism_keys(ck, t, p, mech):
+    """Keys of other mechanisms in a rule of mechanism ``mech`` are errors that say whose they are."""
+    for k in t:
+        if k in COMMON_KEYS or k in CONTROL_MECHANISMS[mech][0]:
+            continue
+        owner = next((m for m, (keys, _) in CONTROL_MECHANISMS.items() if k in keys), None)
+        if owner is not None:
+            ck.error(p + (k,), f"belongs to mechanism '{owner}', not '{mech}'")
 
 
 def parse_controls(ck, raw, cal, commodities):
@@ -117,10 +195,10 @@ def parse_controls(ck, raw, cal, commodities):
     out = []
     for rid, t in (raw or {}).items():
         p = ("controls", rid)
-        t = ck.table(t, p, RULE_KEYS)
+        t = ck.table(t, p, COMMON_KEYS.union(*(keys for keys, _ in CONTROL_MECHANISMS.values())))
         if not ck.get(t, p, "enabled", F.boolean, True):
             continue
-        mech = ck.get(t, p, "mechanism", F.choice(*MECHANISMS), "licence")
+        mech = ck.get(t, p, "mechanism", F.choice(*CONTROL_MECHANISMS), "licence")
         els = ck.get(t, p, "elements", F.list_of(F.choice(*REE_SYMBOLS)), [])
         idx = tuple(sorted({ELEMENT_INDEX[_TRACKED[e]] for e in els if e in _TRACKED}))
         comms = ck.get(t, p, "commodities", F.list_of(F.string), [])
@@ -155,38 +233,9 @@ def parse_controls(ck, raw, cal, commodities):
                     ck.error(q, "expected 'to' after 'from'")
                 susp.append((cal.day(a), cal.day(b)))
         kw = {}
-        if mech == "ban":
-            kw["leakage"] = ck.get(t, p, "leakage", F.number(0, 1), 0.0)
-        elif "leakage" in t:
-            ck.error(p + ("leakage",), f"belongs to mechanism 'ban', not '{mech}'")
-        if mech == "quota":
-            kw["quota_t"] = ck.get(t, p, "quota_t", F.tonnes(), 0.0)
-            kw["quota_period_days"] = ck.get(t, p, "quota_period_days", F.days(positive=True), 365.0)
-        elif "quota_t" in t or "quota_period_days" in t:
-            ck.error(p, "'quota_t' and 'quota_period_days' belong to mechanism 'quota'")
-        if mech == "licence":
-            kw["review"] = parse_lead_time(ck, t.get("review_days", 0), p + ("review_days",))
-            kw["customs_hold"] = parse_lead_time(ck, t.get("customs_hold_days", 0), p + ("customs_hold_days",))
-            kw["approval"] = _steps(ck, t["approval"], p + ("approval",), cal) if "approval" in t else ((0.0, 1.0),)
-            byd = ck.table(t.get("approval_by_destination", {}), p + ("approval_by_destination",),
-                           t.get("approval_by_destination", {}))
-            kw["approval_by_destination"] = {d: _steps(ck, v, p + ("approval_by_destination", d), cal)
-                                             for d, v in byd.items()}
-            kw["defence_approval"] = ck.get(t, p, "defence_approval", F.number(0, 1), 0.0)
-            gl = []
-            for i, g in enumerate(ck.get(t, p, "general_licences", F.list_of(lambda x: x), [])):
-                q = p + ("general_licences", i)
-                g = ck.table(g, q, {"exporters", "from", "to", "source", "note"})
-                ex = ck.get(g, q, "exporters", F.list_of(F.string, nonempty=True), [])
-                a = ck.get(g, q, "from", F.date, None)
-                b = ck.get(g, q, "to", F.date, None)
-                gl.append((tuple(ex), cal.day(a) if a else -math.inf, cal.day(b) if b else math.inf))
-            kw["general_licences"] = tuple(gl)
-        else:
-            for k in ("review_days", "customs_hold_days", "approval", "approval_by_destination",
-                      "defence_approval", "general_licences"):
-                if k in t:
-                    ck.error(p + (k,), f"belongs to mechanism 'licence', not '{mech}'")
+        if mech is not None:
+            _mechanism_keys(ck, t, p, mech)
+            kw = CONTROL_MECHANISMS[mech][1](ck, t, p, cal)
         out.append(ControlRule(
             id=rid, issuer=ck.get(t, p, "issuer", F.string), mechanism=mech, elements=tuple(els), element_idx=idx,
             commodities=tuple(comms), threshold=ck.get(t, p, "threshold", F.number(0, 1), 0.0), basis=basis,
