@@ -85,6 +85,12 @@ def test_run_prints_what_it_ran_and_what_each_region_received(run_serial):
     assert "rep/s" not in r.stderr and "replications" not in r.stderr      # --quiet: no progress
 
 
+def test_run_of_the_baseline_points_to_a_comparison_with_another_scenario(tmp_path):
+    r = _ok(cli("run", "--reps", 1, "--days", 31, "--quiet", "--out", tmp_path / "o"))
+    hint = next(ln for ln in r.stdout.splitlines() if "supplysim compare" in ln)
+    assert "--scenarios baseline,cn-" in hint, hint
+
+
 def test_run_is_a_one_scenario_experiment(run_serial):
     """`run` writes the store, manifest and exports of `compare`: one pipeline."""
     from supplysim.experiment import ExperimentResults

@@ -80,7 +80,7 @@ def cmd_run(a):
           f"report: supplysim report {res.out}")
     if scen == "baseline":
         from ..model import list_scenarios
-        other = next(iter(list_scenarios(model_path)), "SCENARIO")
+        other = next((s for s in list_scenarios(model_path) if s != "baseline"), "SCENARIO")
     else:
         other = scen
     print(f"to compare scenarios (paired, common random numbers): supplysim compare "
