@@ -252,3 +252,49 @@ def test_report_renders_in_headless_chromium(experiment, tmp_path):
     assert len(info["img"]) == len(FIGURES)
     assert all(w > 0 for w, _ in info["img"]), "every image decodes"
     assert info["img"][0][1] < 1800, f"first figure at {info['img'][0][1]} px"
+
+
+def _drawn_figures(experiment, monkeypatch, tmp_path):
+    """Every report figure of ``experiment`` as a drawn matplotlib figure (kept open), by file name."""
+    import supplysim.plots.figures as F
+    from supplysim.plots.report import OPTIONAL_FIGURES
+    kept = {}
+
+    def keep(fig, out_path):
+        fig.canvas.draw()
+        kept[Path(out_path).name] = fig
+        return Path(out_path)
+
+    monkeypatch.setattr(F, "_save", keep)
+    for name, fn, _ in FIGURES + OPTIONAL_FIGURES:
+        fn(experiment, tmp_path / name)
+    return kept
+
+
+def _overlaps(labels):
+    boxes = [t.get_window_extent() for t in labels if t.get_visible() and t.get_text()]
+    return [(a, b) for a, b in zip(boxes, boxes[1:]) if a.overlaps(b)]
+
+
+def test_figures_tick_labels_do_not_overlap_and_titles_do_not_repeat_units(monkeypatch, tmp_path):
+    """Three years of monthly data: date ticks stay readable at the report's width; a panel's title
+    names its unit once ("demand lost (t)", not "demand lost t (t)"); parentheses balance."""
+    import matplotlib.pyplot as plt
+    res = Experiment(str(TUTORIAL), scenarios=["baseline"], reps=2, seed=3, days=3 * 365, out=tmp_path / "exp",
+                     command="pytest test_report").run(progress=False, quiet=True)
+    figs = _drawn_figures(res, monkeypatch, tmp_path)
+    try:
+        for name, fig in figs.items():
+            for ax in fig.axes:
+                if not ax.get_visible():
+                    continue
+                assert not _overlaps(ax.get_xticklabels()), f"{name}: x tick labels overlap"
+                title = ax.get_title(loc="left") + ax.get_title()
+                for unit in ("t", "%", "months", "days", "fraction"):
+                    assert f" {unit} ({unit})" not in title, f"{name}: {title!r}"
+            whole = " ".join(t.get_text() for t in fig.texts) + fig.get_suptitle() + " ".join(
+                ax.get_title() for ax in fig.axes)
+            assert whole.count("(") == whole.count(")"), f"{name}: unbalanced parentheses in {whole!r}"
+    finally:
+        for fig in figs.values():
+            plt.close(fig)

@@ -102,6 +102,19 @@ def _grid(n, ncols=2):
     return int(math.ceil(n / ncols)), ncols
 
 
+def _year_axis(ax):
+    """Date ticks at each new year, labelled with the year alone: month labels collide at panel width."""
+    import matplotlib.dates as mdates
+    ax.xaxis.set_major_locator(mdates.YearLocator())
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
+
+
+def _title_with_unit(m):
+    """``label (unit)`` without repeating a unit the label already ends with (``demand lost (t)``)."""
+    label = m.label[: -len(m.unit) - 1] if m.label.endswith(" " + m.unit) else m.label
+    return f"{label} ({m.unit})"
+
+
 def _legend_below(fig, handles, labels, ncol=4):
     if handles:
         fig.legend(handles, labels, loc="lower center", ncol=min(len(handles), ncol), frameon=False,
@@ -194,6 +207,7 @@ def monthly_supply(res, out_path):
         ax.set_title(f"{reg}: delivered per month", fontsize=10, loc="left")
         ax.set_ylabel("t/month")
         ax.set_ylim(bottom=0)
+        _year_axis(ax)
         ax.grid(alpha=0.3)
     for k in range(len(regs or [None]), nr * nc):
         axes[k // nc][k % nc].set_visible(False)
@@ -208,7 +222,6 @@ def price_paths(res, out_path):
     replications and 90% band (P5-P95), scenarios overlaid, on a log scale (a 10x rise and a halving
     read the same distance from the reference)."""
     plt = _plt()
-    import matplotlib.dates as mdates
     from matplotlib import ticker
     ser = _series(res, ("price",))
     keys = sorted({k for (_, _, k) in ser})
@@ -235,8 +248,7 @@ def price_paths(res, out_path):
         ax.yaxis.set_major_formatter(plain)
         ax.yaxis.set_minor_formatter(ticker.NullFormatter())
         ax.yaxis.set_major_locator(ticker.LogLocator(subs=(1.0, 2.0, 5.0)))
-        ax.xaxis.set_major_locator(mdates.YearLocator())
-        ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
+        _year_axis(ax)
         ax.set_title(str(key).replace("@", " in "), fontsize=10, loc="left")
         ax.set_ylabel("$/kg")
         ax.grid(alpha=0.3, which="both")
@@ -283,7 +295,7 @@ def forest_plot(res, out_path, metrics=_FOREST):
                 ax.errorbar([v], [y + off[i]], xerr=err, fmt="o", color=colors[s], ms=5, capsize=3, lw=1.2,
                             label=_short(names[s], 48) if y == 0 and k == 0 else None)
         ax.axvline(0, color="0.3", lw=1, ls="--")
-        ax.set_title(f"{m.label} ({m.unit}): scenario - baseline", fontsize=10, loc="left")
+        ax.set_title(f"{_title_with_unit(m)}: scenario - baseline", fontsize=10, loc="left")
         ax.grid(axis="x", alpha=0.3)
         ax.set_yticks(range(len(regs)), regs)
         ax.set_ylim(-0.6, len(regs) - 0.4)

@@ -184,7 +184,7 @@ def draw_network(model, out_path, flows=None, highlight=(), faded=(), title=None
     ax.set_ylim(-1.0, top + 0.8)
     ax.axis("off")
     scen = getattr(model, "scenario_name", "")
-    ax.set_title(title or f"{model.name} ({scen}): node size ~ sqrt(capacity t/yr at start; buyers: demand t/yr)",
+    ax.set_title(title or f"{model.name} ({scen}): node size ~ square root of capacity (t/yr at start; buyers: demand t/yr)",
                  fontsize=10, loc="left")
     fig.savefig(out_path, dpi=dpi)
     plt.close(fig)
