@@ -53,7 +53,7 @@ def register(sub):
 
 def cmd_compare(a):
     from ..experiment import Experiment
-    from ..experiment.summary import format_differences, format_headline, format_run_header
+    from ..experiment.summary import format_differences, format_headline, format_prices, format_run_header
     from ..paths import default_model_path
     scen = [s.strip() for s in a.scenarios.split(",") if s.strip()]
     exp = Experiment(a.model or str(default_model_path()), scenarios=scen, baseline=a.baseline, reps=a.reps,
@@ -82,6 +82,8 @@ def cmd_compare(a):
     print(format_run_header(res))
     print(format_headline(res))
     print(format_differences(res))
+    if format_prices(res):
+        print(format_prices(res))
     out = None if a.no_report else _report(res)
     print(f"results in {a.out}" + (f"; report: {out}" if out else ""))
     return 0

@@ -51,7 +51,7 @@ def _default_out(model_path, scenario_name):
 
 def cmd_run(a):
     from ..experiment import Experiment
-    from ..experiment.summary import format_headline, format_run_header
+    from ..experiment.summary import format_headline, format_prices, format_run_header
     from ..paths import default_model_path
     if a.reps < 1:
         raise SystemExit("supplysim run: --reps must be at least 1")
@@ -75,6 +75,8 @@ def cmd_run(a):
         return 130
     print(format_run_header(res))
     print(format_headline(res))
+    if format_prices(res):
+        print(format_prices(res))
     print(f"\nwrote {res.out}/summary.json, replications.csv, timeseries.csv"
           f"{', series.parquet' if (res.out / 'series.parquet').exists() else ''}; "
           f"report: supplysim report {res.out}")

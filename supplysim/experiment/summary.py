@@ -19,7 +19,7 @@ import math
 
 from .. import catalogue as cat
 
-__all__ = ["fmt_value", "fmt_cell", "headline_rows", "format_headline", "format_run_header"]
+__all__ = ["fmt_value", "fmt_cell", "headline_rows", "format_headline", "format_run_header", "format_prices"]
 
 
 def fmt_value(x, unit="") -> str:
@@ -110,6 +110,34 @@ def format_headline(res) -> str:
     out += [f"  {m.label}: {m.meaning}" for m in cat.headline()]
     out.append("  (every metric, its estimator and its interval: docs/metrics.md)")
     return "\n".join(out)
+
+
+def format_prices(res) -> str:
+    """Prices of a model with a market: per commodity and market, the mean and peak month-end price ($/kg)
+    and the months at twice the 2024 reference; with several scenarios, the peak and those months per
+    scenario. Empty when the model has no market."""
+    summ = res.summary()
+    keys = []
+    for s in res.scenarios:
+        for name in summ[s].get("metrics", {}):
+            base, key = cat.split(name)
+            if base == "peak_price" and key not in keys:
+                keys.append(key)
+    if not keys:
+        return ""
+    cell = lambda s, base, k: fmt_cell(summ[s]["metrics"].get(f"{base}[{k}]"), cat.get(base).unit)  # noqa: E731
+    label = lambda k: k.replace("@", " in ")  # noqa: E731
+    if len(res.scenarios) == 1:
+        s = res.scenarios[0]
+        header = ["price", "mean $/kg", "peak $/kg", "months at 2x"]
+        rows = [[label(k)] + [cell(s, b, k) for b in ("mean_price", "peak_price", "months_price_doubled")]
+                for k in keys]
+    else:
+        header = ["price"] + [f"peak $/kg {s}" for s in res.scenarios] + [f"months at 2x {s}" for s in res.scenarios]
+        rows = [[label(k)] + [cell(s, "peak_price", k) for s in res.scenarios]
+                + [cell(s, "months_price_doubled", k) for s in res.scenarios] for k in keys]
+    return ("\nprices (month-end, $/kg; months at 2x: months at twice the 2024 reference price)\n"
+            + _table(header, rows))
 
 
 def format_differences(res, metric="delivered_share") -> str:
