@@ -197,6 +197,29 @@ def test_prim_recovers_a_known_box():
     assert "a >= 0.5" in box.describe() or "a >= 0.6" in box.describe()
 
 
+def test_box_limits_in_tonnes_are_written_out_in_the_answer_and_the_figure(tmp_path, monkeypatch):
+    """A box on a capacity in t/yr reads ``capacity <= 2,200 t/yr``, never ``2.2e+03``, in the text and in
+    the box-limits figure; an index that is rounding noise next to the others reads 0."""
+    import supplysim.explore.figures as EF
+    from supplysim.explore.prim import fmt_number
+    rng = np.random.default_rng(7)
+    X = rng.random((2000, 2)) * [4200.0, 40.0] + [800.0, 40.0]
+    y = (X[:, 0] < 2200).astype(float)
+    box = prim(X, y, ["capacity", "lead"]).box
+    text = box.describe(lambda n, v: fmt_number(v) + " t/yr")
+    assert "e+0" not in text and "," in text, text
+    assert fmt_number(box.limits["capacity"][1]).replace(",", "").isdigit()
+    assert fmt_number(8e-15, 2, scale=20.0) == "0" and fmt_number(8e-15, 2) == "8e-15"
+    kept = []
+    monkeypatch.setattr(EF, "_save", lambda fig, path: kept.append(fig) or path)
+    EF.box_limits({"all": box}, {"capacity": (800.0, 5000.0), "lead": (40.0, 80.0)}, {"capacity": "t/yr"},
+                  "box", tmp_path / "b.png")
+    labels = [t.get_text() for ax in kept[0].axes for t in ax.texts]
+    assert "5,000 t/yr" in labels and not any("e+" in t for t in labels), labels
+    import matplotlib.pyplot as plt
+    plt.close(kept[0])
+
+
 def test_prim_agrees_with_ema_workbench_on_the_known_box():
     pytest.importorskip("ema_workbench")
     import pandas as pd

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .prim import fmt_number
+
 __all__ = ["indices_chart", "prim_tradeoff", "box_limits", "pairs_scatter", "lever_ecdf"]
 
 _POLICY_COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"]
@@ -91,8 +93,8 @@ def box_limits(boxes, ranges, units, title, path):
         lo, hi = ranges[n]
         span = (hi - lo) or 1.0
         ax.plot([0, 1], [i, i], color="0.85", lw=8, solid_capstyle="butt")
-        ax.text(-0.02, i, f"{lo:.3g}", ha="right", va="center", fontsize=8, color="0.4")
-        ax.text(1.02, i, f"{hi:.3g} {units.get(n, '')}".rstrip(), ha="left", va="center", fontsize=8, color="0.4")
+        ax.text(-0.02, i, fmt_number(lo), ha="right", va="center", fontsize=8, color="0.4")
+        ax.text(1.02, i, f"{fmt_number(hi)} {units.get(n, '')}".rstrip(), ha="left", va="center", fontsize=8, color="0.4")
         for j, (lab, b) in enumerate(boxes.items()):
             bl, bh = b.limits[n]
             off = (j - (k - 1) / 2) * 0.18
@@ -101,9 +103,9 @@ def box_limits(boxes, ranges, units, title, path):
                     label=lab if i == 0 else None)
             cut_lo, cut_hi = b.cuts.get(n, (False, False))
             if cut_lo:
-                ax.text((bl - lo) / span, i + off + 0.12, f"{bl:.3g}", ha="center", fontsize=7, color=c)
+                ax.text((bl - lo) / span, i + off + 0.12, fmt_number(bl), ha="center", fontsize=7, color=c)
             if cut_hi:
-                ax.text((bh - lo) / span, i + off + 0.12, f"{bh:.3g}", ha="center", fontsize=7, color=c)
+                ax.text((bh - lo) / span, i + off + 0.12, fmt_number(bh), ha="center", fontsize=7, color=c)
     ax.set_yticks(range(len(names)), names)
     ax.set_ylim(len(names) - 0.5, -0.7)
     ax.set_xlim(-0.15, 1.25)

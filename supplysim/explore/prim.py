@@ -36,8 +36,24 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["prim", "PrimResult", "Box"]
+__all__ = ["prim", "PrimResult", "Box", "fmt_number"]
 
+
+
+def fmt_number(v, digits=3, scale=None) -> str:
+    """``v`` to ``digits`` significant digits, thousands written out (``2,200``, not ``2.2e+03``); with
+    ``scale``, a value below ``1e-9 * scale`` (rounding noise next to the numbers it is shown with) is 0.
+
+    >>> fmt_number(2213.7), fmt_number(5000), fmt_number(0.1234), fmt_number(8e-15, 2, scale=20)
+    ('2,210', '5,000', '0.123', '0')
+    """
+    if v is None or not math.isfinite(float(v)):
+        return "n/a"
+    v = float(v)
+    if v == 0 or (scale is not None and abs(v) < 1e-9 * abs(scale)):
+        return "0"
+    r = float(f"{v:.{digits}g}")
+    return f"{r:,.0f}" if abs(r) >= 1000 else f"{r:.{digits}g}"
 
 @dataclass(frozen=True)
 class Box:
@@ -55,7 +71,7 @@ class Box:
 
     def describe(self, fmt=None) -> str:
         """``a >= 0.7 and b <= 0.3`` (unrestricted sides omitted)."""
-        fmt = fmt or (lambda name, v: f"{v:.3g}")
+        fmt = fmt or (lambda name, v: fmt_number(v))
         parts = []
         for k in self.restricted:
             lo, hi = self.limits[k]

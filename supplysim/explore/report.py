@@ -24,6 +24,7 @@ from . import figures as F
 from .analysis import SensitivityError
 from .interop import export, write_atomic
 from .outcomes import OutcomeError
+from .prim import fmt_number
 
 __all__ = ["build_report", "analyse"]
 
@@ -32,8 +33,8 @@ def _pct(x):
     return "n/a" if x is None or not math.isfinite(x) else f"{x:.0%}"
 
 
-def _g(x, digits=3):
-    return "n/a" if x is None or (isinstance(x, float) and not math.isfinite(x)) else f"{x:.{digits}g}"
+def _g(x, digits=3, scale=None):
+    return fmt_number(x, digits, scale)
 
 
 def _unit(spec, name):
@@ -44,7 +45,7 @@ def _unit(spec, name):
 
 
 def _box_text(spec, box):
-    return box.describe(lambda n, v: f"{v:.3g}" + (f" {_unit(spec, n)}" if _unit(spec, n) else ""))
+    return box.describe(lambda n, v: fmt_number(v) + (f" {_unit(spec, n)}" if _unit(spec, n) else ""))
 
 
 def _clean(x):
@@ -168,10 +169,11 @@ def _sensitivity_sentence(o, e):
     idx, conf, label = sens["columns"][0]
     ranked = sorted(sens["names"], key=lambda n: -(sens["indices"][n].get(idx) or 0.0))
     parts = []
+    top = max((abs(sens["indices"][n].get(idx) or 0.0) for n in ranked), default=0.0)
     for n in ranked[:3]:
         v = sens["indices"][n].get(idx)
         c = sens["indices"][n].get(conf) if conf else None
-        parts.append(f"{n} ({label} {_g(v, 2)}" + (f" ± {_g(c, 2)}" if c is not None else "") + ")")
+        parts.append(f"{n} ({label} {_g(v, 2, top)}" + (f" ± {_g(c, 2, top)}" if c is not None else "") + ")")
     out = f"Inputs that matter most for {o['name']}: " + ", ".join(parts) + "."
     if idx == "S1" and sens["method"] in ("rbd_fast", "main_effects"):
         tot = sum(sens["indices"][n].get("S1") or 0.0 for n in sens["names"])
@@ -262,7 +264,10 @@ def _tables(res, an):
         if "sensitivity" in e:
             s = e["sensitivity"]
             heads = [lab + (" [95% ±]" if c else "") for _, c, lab in s["columns"]]
-            rows = [[n] + [(_g(s["indices"][n].get(i), 2) + (f" ± {_g(s['indices'][n].get(c), 2)}" if c else ""))
+            top = {i: max((abs(s["indices"][n].get(i) or 0.0) for n in s["names"]), default=0.0)
+                   for i, _, _ in s["columns"]}
+            rows = [[n] + [(_g(s["indices"][n].get(i), 2, top[i])
+                            + (f" ± {_g(s['indices'][n].get(c), 2, top[i])}" if c else ""))
                            for i, c, _ in s["columns"]] for n in s["names"]]
             tabs.append((f"Sensitivity of {name} ({s['method']}, {_policy_name(res.policies[0])})",
                          ["input"] + heads, rows))
