@@ -32,7 +32,7 @@ def main(argv=None):
     base = {r: res.metric_values("baseline", f"delivered_share[{r}]", window=WINDOW) for r in regions}
     rows, data = [], {}
     for s in SCENARIOS:
-        row = [s, ""]
+        row = [s]
         for r in regions:
             v = res.metric_values(s, f"delivered_share[{r}]", window=WINDOW)
             cell = C.cell(summarize(v, "fraction"), "delivered_share")
@@ -43,7 +43,7 @@ def main(argv=None):
             row.append(cell)
         rows.append(row)
     sections = [(f"Share of demand in {WINDOW[0]}..{WINDOW[1]} delivered by the end of the window; (d: paired "
-                 f"difference to the baseline, Bonferroni over {m})", ["scenario", ""] + regions, rows)]
+                 f"difference to the baseline, Bonferroni over {m})", ["scenario"] + regions, rows)]
     C.finish(args, res, "How much of each region's magnet demand in 2025-2027 is delivered under each scenario?",
              sections, data)
     return 0

@@ -23,10 +23,19 @@ __all__ = ["fmt_value", "fmt_cell", "headline_rows", "format_headline", "format_
 
 
 def fmt_value(x, unit="") -> str:
-    """A number as a table shows it: fractions to 3 decimals, tonnes and days to units with separators."""
+    """A number as a table shows it: fractions to 3 decimals, tonnes and days to units with separators; a
+    value that rounds to zero shows no sign (-0.3 months reads 0, not -0).
+
+    >>> fmt_value(-0.3, "months"), fmt_value(-0.0004, "fraction"), fmt_value(-1.6, "months")
+    ('0', '0.000', '-2')
+    """
     if x is None or (isinstance(x, float) and not math.isfinite(x)):
         return "-"
-    x = float(x)
+    s = _fmt_value(float(x), unit)
+    return s[1:] if s.startswith("-") and not s.strip("-0.,") else s
+
+
+def _fmt_value(x, unit):
     if unit == "fraction":
         return f"{x:.3f}"
     if unit == "%":
