@@ -33,6 +33,15 @@ def _pct(x):
     return "n/a" if x is None or not math.isfinite(x) else f"{x:.0%}"
 
 
+def _count(n, one, many):
+    """``1 good one``, ``3 good ones``.
+
+    >>> _count(1, "bad future turns", "bad futures turn"), _count(0, "good one", "good ones")
+    ('1 bad future turns', '0 good ones')
+    """
+    return f"{n} {one if n == 1 else many}"
+
+
 def _g(x, digits=3, scale=None):
     return fmt_number(x, digits, scale)
 
@@ -152,7 +161,8 @@ def _outcome_answer(res, o) -> list:
         sp, vs = ep["share_bad"], ep["vs_reference"]
         diff = vs["difference"]
         s = (f"With {pol}: {sp['share']:.0%} [{_pct(sp['ci_low'])}, {_pct(sp['ci_high'])}] of the same futures "
-             f"({vs.get('bad_to_good', 0)} bad futures turn good, {vs.get('good_to_bad', 0)} good ones bad); "
+             f"({_count(vs.get('bad_to_good', 0), 'bad future turns', 'bad futures turn')} good, "
+             f"{_count(vs.get('good_to_bad', 0), 'good one', 'good ones')} bad); "
              f"{o['name']} changes by {_g(diff['mean'])} [{_g(diff['ci_low'])}, {_g(diff['ci_high'])}] "
              f"{o['unit']} on average (paired over the futures, common random numbers).")
         if "prim" in ep:
