@@ -31,6 +31,14 @@ def _plt():
     return plt
 
 
+def _ink(im, value):
+    """Black text on light cells, white on dark ones (by the cell colour's luminance)."""
+    if value != value:   # NaN: an empty cell
+        return "black"
+    r, g, b, _ = im.cmap(im.norm(min(max(value, 0.0), 1.2)))
+    return "white" if 0.299 * r + 0.587 * g + 0.114 * b < 0.5 else "black"
+
+
 def bounds_bars(results_by_scenario, out_path, unit=None, include_all=True):
     """The bound per region (columns) under each scenario (rows) as a table of coloured cells: each
     cell gives the bound (t/yr) and its share of the region's demand, coloured by that share
@@ -79,14 +87,14 @@ def bounds_bars(results_by_scenario, out_path, unit=None, include_all=True):
             text[i][j] = f"{bd / 1000:,.1f} kt" + (f"\n{c:.0%}" if math.isfinite(c) else "")
     w = min(11.0, 1.6 + 1.15 * len(regions) + 0.07 * max([len(s) for s in scen] or [8]))
     fig, ax = plt.subplots(figsize=(w, 0.5 * len(scen) + 1.6), layout="constrained")
-    ax.imshow(np.clip(cover, 0, 1.2), cmap="RdYlGn", vmin=0.4, vmax=1.2, aspect="auto")
+    im = ax.imshow(np.clip(cover, 0, 1.2), cmap="RdYlGn", vmin=0.4, vmax=1.2, aspect="auto")
     for i in range(len(scen)):
         for j in range(len(regions)):
-            ax.text(j, i, text[i][j], ha="center", va="center", fontsize=7.5)
+            ax.text(j, i, text[i][j], ha="center", va="center", fontsize=7.5, color=_ink(im, cover[i, j]))
     ax.set_xticks(range(len(regions)), regions)
     ax.set_yticks(range(len(scen)), scen, fontsize=8)
     ax.xaxis.tick_top()
-    ax.set_title(f"Capacity bound per demand region ({unit or 't/yr'}) and its share of demand", fontsize=10,
+    ax.set_title(f"Capacity bound per demand region, {unit or 't/yr'}, and its share of demand", fontsize=10,
                  loc="left")
     fig.savefig(out_path, dpi=110)
     plt.close(fig)
