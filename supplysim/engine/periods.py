@@ -64,6 +64,10 @@ class CalendarPeriods:
         self._lo = 0          # month offset (from the start month) of self._starts[0]
         self._starts = []     # month start days from month offset _lo on
         self._extend(-24, 24)
+        # each period's start is computed once: batches, reviews, lanes and demand clocks ask for the
+        # bounds of their period hundreds of thousands of times a replication
+        self._k_start = {}
+        self._month_at = (1.0, 0.0, 0)   # [start, end) and month offset of the month last looked up
 
     def _month_start(self, m):
         """Day of the first of the month ``m`` months after the start month."""
@@ -85,24 +89,32 @@ class CalendarPeriods:
         return a, self._starts[i + 1] - a
 
     def index(self, t):
-        i = bisect_right(self._starts, t) - 1
-        if i < 0 or i + 1 >= len(self._starts):
-            self._extend(self._lo - 12 if i < 0 else self._lo, self._lo + len(self._starts) + 12 + int(abs(t) // 28))
+        a, b, m = self._month_at
+        if not a <= t < b:   # (within the month of the last call, the search finds that month again)
             i = bisect_right(self._starts, t) - 1
-        a, n = self._starts[i], self._starts[i + 1] - self._starts[i]
+            if i < 0 or i + 1 >= len(self._starts):
+                self._extend(self._lo - 12 if i < 0 else self._lo,
+                             self._lo + len(self._starts) + 12 + int(abs(t) // 28))
+                i = bisect_right(self._starts, t) - 1
+            a, b, m = self._starts[i], self._starts[i + 1], i + self._lo
+            self._month_at = (a, b, m)
+        n = b - a
         j = min(int((t - a) * self.per_month // n), self.per_month - 1)
-        return (i + self._lo) * self.per_month + j
+        return m * self.per_month + j
 
     def start(self, k):
-        m, j = divmod(k, self.per_month)
-        a, n = self._month(m)
-        return a + n * j / self.per_month
+        s = self._k_start.get(k)
+        if s is None:
+            m, j = divmod(k, self.per_month)
+            a, n = self._month(m)
+            s = self._k_start[k] = a + n * j / self.per_month
+        return s
 
     def end(self, k):
         return self.start(k + 1)
 
     def length(self, k):
-        return self.end(k) - self.start(k)
+        return self.start(k + 1) - self.start(k)
 
     def next_review(self, t):
         k = self.index(t)
