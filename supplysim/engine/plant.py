@@ -73,6 +73,8 @@ class Plant:
         self.wip = 0.0
         self.produced = 0.0
         self.in_process = set()    # batches in process (for the invariant check)
+        #: a graded plant's tonnes in process per grade and batch: grade -> {batch: tonnes}
+        self.wip_parts = {}
         self.blocked_by_target = False
         self.short_inputs = False  # the last batch was cut by the inputs on hand
         self.wait_until = -INF     # before this time, only a receipt that makes a batch possible wakes the loop
@@ -241,12 +243,18 @@ class Plant:
             self.wip += q
             b = Batch(q, comp, cos)
             self.in_process.add(b)
+            if comp is None:   # a graded recipe's batch: its grades come as parts
+                for _, x, _, c in cos:
+                    self.wip_parts.setdefault(c, {})[b] = x
             self.env.call(self.processing_days, self._finish, b)
         else:
             self.finish(q, comp, cos, now)
 
     def _finish(self, b):
         self.in_process.discard(b)
+        if b.comp is None:
+            for _, _, _, c in b.coproducts:
+                self.wip_parts[c].pop(b, None)
         self.wip -= b.qty
         self.finish(b.qty, b.comp, b.coproducts, self.env.now)
 

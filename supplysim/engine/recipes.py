@@ -426,15 +426,7 @@ class GradeRecipe(FixedRecipe):
         target = plant._target if plant._target is not None else plant._target_days * per_day
         owed = self.node.owed
         n = len(self.grades)
-        parts = [[] for _ in range(n)]
-        index = self.index
-        for b in plant.in_process:
-            for _, x, _, c in b.coproducts:
-                i = index.get(c)
-                if i is not None:
-                    parts[i].append(x)
-        # (exactly rounded sums: the batches are a set, whose order differs between processes)
-        wip = [math.fsum(x) for x in parts]
+        wip = self._wip(plant)
         want, ceil = [0.0] * n, [0.0] * n
         for i, st in enumerate(self.out):
             r = target * self.mix[i] + owed[self.grades[i]] - st.qty - wip[i]
@@ -452,6 +444,11 @@ class GradeRecipe(FixedRecipe):
         self._room = first
         self.period_bound = any([w - a > EPS for w, a in zip(want, first)])
         return sum(first)
+
+    def _wip(self, plant):
+        """Per grade: tonnes in process."""
+        # (exactly rounded sums: the batches are a set, whose order differs between processes)
+        return [math.fsum(plant.wip_parts[g].values()) if g in plant.wip_parts else 0.0 for g in self.grades]
 
     # -- making --------------------------------------------------------------------------------
     def _make_vectors(self):
