@@ -15,15 +15,17 @@ class InvariantError(AssertionError):
 
 
 def _weighted(qs, vecs, size):
-    """Sum of ``q * v`` over the pairs (zeros when there are none)."""
+    """The first ``size`` entries (the elements) of the sum of ``q * v`` over the pairs (zeros when there are none)."""
     if not qs:
         return np.zeros(size)
-    return np.asarray(qs) @ np.array(vecs)
+    # (concatenating the vectors and reading the element columns is cheaper than np.array of them)
+    return np.asarray(qs) @ np.concatenate(vecs).reshape(len(vecs), -1)[:, :size]
 
 
 def balance(sim) -> dict:
     """Element balance of a replication: ``sourced`` and the sum of where it is now, as vectors (t)."""
-    size = sim.layout.size
+    # origin entries are re-stamped by stages, so only elements must balance
+    size = len(ELEMENTS)
     dv = []   # each stock's delivered vector
     qs, vs = [], []
     for n in sim.nodes.values():
@@ -53,9 +55,9 @@ def balance(sim) -> dict:
                 vs.append(v)
     wip = _weighted(qs, vs, size)
     led = sim.ledger
-    e = len(ELEMENTS)  # origin entries are re-stamped by stages, so only elements must balance
-    return {"sourced": led.sourced[:e].copy(), "on_hand": on_hand[:e], "in_transit": transit[:e],
-            "in_process": wip[:e], "delivered": delivered[:e], "losses": led.losses[:e].copy()}
+    e = size
+    return {"sourced": led.sourced[:e].copy(), "on_hand": on_hand, "in_transit": transit,
+            "in_process": wip, "delivered": delivered, "losses": led.losses[:e].copy()}
 
 
 def check(sim):

@@ -354,6 +354,10 @@ class GradeRecipe(FixedRecipe):
         self.add = tuple(tuple((node.stock(c), q) for c, q in r.grades[g].add.items()) for g in self.grades)
         self._adds = tuple(node.stock(c) for c in sorted({c for g in r.grades.values() for c in g.add}))
         self.inputs += self._adds
+        #: per added input: its stock, (grade index, tonnes per tonne of the grade) of the grades using it
+        #: in grade order, and for each grade whether it uses it
+        self._users = tuple((st, tuple((i, x) for i, adds in enumerate(self.add) for s, x in adds if s is st),
+                             tuple(any(s is st for s, _ in adds) for adds in self.add)) for st in self._adds)
         self.uses = self.uses | frozenset(st.commodity for st in self._adds)
         self.mix = [r.grades[g].share for g in self.grades]
         self.limits = ([r.grades[g].min_share for g in self.grades], [r.grades[g].max_share for g in self.grades])
@@ -473,11 +477,10 @@ class GradeRecipe(FixedRecipe):
     def _input_limited(self, want):
         """``want`` (t per grade) cut to what the added inputs on hand allow: each added input limits
         the grades that use it, together, in proportion."""
-        for st in self._adds:
-            use = sum([w * x for w, adds in zip(want, self.add) for s, x in adds if s is st])
+        for st, users, cut in self._users:
+            use = sum([want[i] * x for i, x in users])
             if use > st.qty:
                 f = st.qty / use
-                cut = [any([s is st for s, _ in adds]) for adds in self.add]
                 want = [w * f if c else w for w, c in zip(want, cut)]
                 self._cut = [a or b for a, b in zip(self._cut, cut)]
                 self.plant.short_inputs = True

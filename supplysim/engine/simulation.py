@@ -68,7 +68,7 @@ class Simulation:
         self.layout = Layout(countries)
         self.zero = np.zeros(self.layout.size)
         self.zero.flags.writeable = False
-        self.ledger = Ledger(self.layout.size)
+        self.ledger = Ledger()   # element totals (rule V1: origin entries need not balance)
         self.orders = OrderBook(self.env)
         self.signals = Signals()
         self.cost_ordering = self.cost_transport = 0.0

@@ -26,6 +26,8 @@ def freeze(comp):
 class Ledger:
     """Element totals of one replication: what was sourced and lost (rule V1's mass balance).
 
+    The totals hold the first ``n`` entries (the elements) of the vectors booked.
+
     Production books its losses and gains as ``(tonnes, vector)`` pairs when
     its composition changes; :meth:`fold` adds them into the totals with one
     matrix product when the totals are read, or when enough have gathered.
@@ -60,7 +62,7 @@ class Ledger:
         """Add the booked pairs into ``losses`` and ``sourced``."""
         for qs, vs, tot in ((self._lq, self._lv, self.losses), (self._sq, self._sv, self.sourced)):
             if qs:
-                tot += np.asarray(qs) @ np.array(vs)
+                tot += np.asarray(qs) @ np.concatenate(vs).reshape(len(vs), -1)[:, :len(tot)]
                 qs.clear()
                 vs.clear()
 
