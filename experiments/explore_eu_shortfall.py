@@ -7,7 +7,7 @@ buyer, on its own (experiments/scenarios/ndpr-escalation-only.toml). Its approva
 (0.1-0.9), median review time (20-120 days, 90th percentile twice the median) and duration (90-730
 days from 2026-01-01) are sampled with a Latin hypercube; every sampled future runs with and
 without an EU strategic stockpile of 90 days of the EU's 2024 magnet demand (6,209 t, released
-when the EU buyer's cover falls below 30 days: experiments/scenarios/ndpr-escalation-eu-stockpile.toml),
+when the EU buyer's cover falls below 10 days: experiments/scenarios/ndpr-escalation-eu-stockpile.toml),
 with common random numbers, so the two are paired future by future. The explore file is
 experiments/explore_eu_shortfall.toml. "Lose" is the share of 2026-2027 demand not delivered in
 2026-2027 (demand is backordered); the share served late and the peak backlog are reported beside it.

@@ -9,7 +9,7 @@ with Chinese content, hits only the US.)
 Each size S (days of the region's 2024 magnet demand) adds, for each of the US, the EU and
 Japan, a government stockpile of finished magnets per grade (stage "stockpile", no refill) with a
 lane to the region's buyer (7 days) that releases when the buyer's cover of that grade falls below
-30 days, at up to 1.5 times the region's daily demand for it (supplysim/engine/responses.py). The overlays are
+10 days (below its cover in normal operation), at up to 1.5 times the region's daily demand for it (supplysim/engine/responses.py). The overlays are
 written to OUT/scenarios/. Metric: time_to_survive_days[R] (days from 2026-01-01 to the region's
 first unmet demand; censored at the horizon, summarised as a Kaplan-Meier median with the count
 censored), with paired differences against no stockpile (Bonferroni over the sizes, where no pair
@@ -29,7 +29,11 @@ import _common as C
 NAME = "stockpile_sizing"
 SHOCK = C.SCENARIOS / "ndpr-escalation-only.toml"
 BUYERS = {"US": "buyer_us", "EU": "buyer_eu", "JP": "buyer_jp"}
-TRIGGER_DAYS, RELEASE_X, LEAD_DAYS = 30, 1.5, 7
+# The trigger (E) lies below the buyers' on-hand cover in normal operation (month-end 13-18 days at
+# the lowest in the 2024-2025 baseline, US, EU and JP, seeds 1-2): a strategic stockpile stays untouched
+# until a shortage. At 30 days it released from the first day and was spent as ordinary supply before
+# the 2026 shock (the US's 90-day stockpile was empty by September 2025).
+TRIGGER_DAYS, RELEASE_X, LEAD_DAYS = 10, 1.5, 7
 
 
 def region_demand_t_per_day():
