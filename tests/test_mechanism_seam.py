@@ -134,6 +134,18 @@ def test_unregistered_kind_names_the_known_ones(write_model):
         load_model(path)
 
 
+def test_a_kind_the_engine_cannot_run_is_named_when_the_run_is_built(write_model):
+    """The model half alone validates a file; building its run then says which half is missing."""
+    disruption_kind("strike", "facilities", {"capacity_factor", "min_days", "max_days"})(_parse_strike)
+    try:
+        model = load_model(write_model(PLANT + STRIKE))
+        with pytest.raises(ValueError, match=r"disruptions\.walkout: no mechanism for disruptions of kind 'strike' "
+                                             r"\(known: .*facility_outage"):
+            Simulation(model, seed=1)
+    finally:
+        del KINDS["strike"]
+
+
 def test_a_kind_is_registered_once():
     with pytest.raises(ValueError, match="already registered"):
         disruption_kind("lane_closure", "lanes")(lambda ck, t, p: {})
@@ -147,7 +159,7 @@ def test_a_kind_is_registered_once():
 # calendar year (licence volumes granted per destination, say). The model half validates
 # ``cap_t``; the engine half is a RuleRT subclass: ``allow`` cuts what may ship, ``consume`` counts it.
 
-from supplysim.engine.gate import CONTROLS, RuleRT, control          # noqa: E402
+from supplysim.engine.gate import RULE_CLASSES, RuleRT, control          # noqa: E402
 from supplysim.model.controls import CONTROL_MECHANISMS, control_mechanism   # noqa: E402
 
 
@@ -177,7 +189,7 @@ def lane_cap():
     control_mechanism("lane_cap", {"cap_t"})(_parse_lane_cap)
     control("lane_cap")(_LaneCap)
     yield
-    del CONTROL_MECHANISMS["lane_cap"], CONTROLS["lane_cap"]
+    del CONTROL_MECHANISMS["lane_cap"], RULE_CLASSES["lane_cap"]
 
 
 CAPPED = """

@@ -26,12 +26,13 @@ import numpy as np
 from ..materials import ELEMENTS
 from ..model.customs import reaches
 from ..random import BLOCK
+from ..registry import Registry
 from .stock import EPS, freeze
 
-__all__ = ["Gate", "RuleRT", "Ban", "Quota", "Licence", "CONTROLS", "control"]
+__all__ = ["Gate", "RuleRT", "Ban", "Quota", "Licence", "RULE_CLASSES", "control"]
 
 #: mechanism name -> the :class:`RuleRT` subclass that acts for it.
-CONTROLS = {}
+RULE_CLASSES = Registry("control mechanism")
 
 
 def control(name):
@@ -42,16 +43,11 @@ def control(name):
     >>> @control("example_tariff")
     ... class Tariff(RuleRT):
     ...     pass
-    >>> CONTROLS["example_tariff"] is Tariff
+    >>> RULE_CLASSES["example_tariff"] is Tariff
     True
-    >>> del CONTROLS["example_tariff"]
+    >>> del RULE_CLASSES["example_tariff"]
     """
-    def deco(cls):
-        if name in CONTROLS and CONTROLS[name] is not cls:
-            raise ValueError(f"a control mechanism '{name}' is already registered")
-        CONTROLS[name] = cls
-        return cls
-    return deco
+    return lambda cls: RULE_CLASSES.register(name, cls)
 
 
 class RuleRT:
@@ -380,14 +376,8 @@ class Gate:
 
     def __init__(self, sim, specs, stream):
         self.sim = sim
-        self.rules = []
-        for s in specs:
-            try:
-                kind = CONTROLS[s.mechanism]
-            except KeyError:
-                raise ValueError(f"controls.{s.id}: no mechanism '{s.mechanism}' "
-                                 f"(known: {', '.join(sorted(CONTROLS))})") from None
-            self.rules.append(kind(sim, s, stream(f"licence:{s.id}")))
+        self.rules = [RULE_CLASSES.lookup(s.mechanism, f"controls.{s.id}")(sim, s, stream(f"licence:{s.id}"))
+                      for s in specs]
         # rules sharing one allowance among the lanes of a dispatch (quotas)
         self.quotas = [r for r in self.rules if type(r).begin_dispatch is not RuleRT.begin_dispatch]
         # rules with monthly series of their own (licences)

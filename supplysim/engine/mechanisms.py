@@ -41,10 +41,12 @@ disruption with :func:`disruption`; random draws come from ``sim.stream(name)``
 """
 from __future__ import annotations
 
+from ..registry import Registry
+
 __all__ = ["DISRUPTIONS", "disruption", "install_disruptions", "Signals"]
 
 #: kind -> install(sim, spec) for the model's ``[disruptions.ID]`` entries.
-DISRUPTIONS = {}
+DISRUPTIONS = Registry("mechanism for disruptions of kind")
 
 
 def disruption(kind):
@@ -59,23 +61,13 @@ def disruption(kind):
     True
     >>> del DISRUPTIONS["example_noop"]
     """
-    def deco(fn):
-        if kind in DISRUPTIONS and DISRUPTIONS[kind] is not fn:
-            raise ValueError(f"a mechanism for disruptions of kind '{kind}' is already registered")
-        DISRUPTIONS[kind] = fn
-        return fn
-    return deco
+    return lambda fn: DISRUPTIONS.register(kind, fn)
 
 
 def install_disruptions(sim):
     """Install every disruption of ``sim``'s model, in model order."""
     for d in sim.model.disruptions:
-        try:
-            install = DISRUPTIONS[d.kind]
-        except KeyError:
-            raise ValueError(f"disruptions.{d.id}: no mechanism for kind '{d.kind}' "
-                             f"(known: {', '.join(sorted(DISRUPTIONS))})") from None
-        install(sim, d)
+        DISRUPTIONS.lookup(d.kind, f"disruptions.{d.id}")(sim, d)
 
 
 class Signals:

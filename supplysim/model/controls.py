@@ -13,6 +13,7 @@ import math
 from dataclasses import dataclass, field
 
 from ..materials import ELEMENT_INDEX
+from ..registry import Registry
 from . import fields as F
 from .parse import parse_lead_time
 from .specs import LeadTime
@@ -26,7 +27,7 @@ REE_SYMBOLS = ("La", "Ce", "Pr", "Nd", "NdPr", "Pm", "Sm", "Eu", "Gd", "Tb", "Dy
 _TRACKED = {"Nd": "NdPr", "Pr": "NdPr", "NdPr": "NdPr", "Sm": "Sm", "Gd": "Gd", "Tb": "Tb", "Dy": "Dy", "Y": "Y"}
 
 #: mechanism name -> (its own keys, ``parse(ck, table, path, cal) -> dict`` of ControlRule fields).
-CONTROL_MECHANISMS = {}
+CONTROL_MECHANISMS = Registry("control mechanism")
 
 
 def control_mechanism(name, keys=()):
@@ -46,10 +47,7 @@ def control_mechanism(name, keys=()):
         raise ValueError(f"control mechanism '{name}': keys {sorted(clash)} are common to every rule")
 
     def deco(parse):
-        old = CONTROL_MECHANISMS.get(name)
-        if old is not None and old[1] is not parse:
-            raise ValueError(f"a control mechanism '{name}' is already registered")
-        CONTROL_MECHANISMS[name] = (frozenset(keys), parse)
+        CONTROL_MECHANISMS.register(name, (frozenset(keys), parse))
         return parse
     return deco
 

@@ -27,6 +27,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
+from ..registry import Registry
+
 __all__ = ["DisruptionKind", "KINDS", "TARGET_KEYS", "COMMON_KEYS", "disruption_kind"]
 
 #: Keys every disruption may have.
@@ -34,7 +36,7 @@ COMMON_KEYS = frozenset({"kind", "start", "end", "days", "description", "source"
 #: What a kind's targets may be: facility, lane or demand ids.
 TARGET_KEYS = ("facilities", "lanes", "demand")
 #: name -> :class:`DisruptionKind`, in registration order.
-KINDS = {}
+KINDS = Registry("disruption kind")
 
 
 @dataclass(frozen=True)
@@ -69,10 +71,6 @@ def disruption_kind(name, targets, keys=(), regions=False):
         raise ValueError(f"disruption kind '{name}': keys {sorted(clash)} are reserved")
 
     def deco(parse):
-        kind = DisruptionKind(name, targets, frozenset(keys), parse, regions)
-        old = KINDS.get(name)
-        if old is not None and old.parse is not parse:
-            raise ValueError(f"a disruption kind '{name}' is already registered")
-        KINDS[name] = kind
+        KINDS.register(name, DisruptionKind(name, targets, frozenset(keys), parse, regions))
         return parse
     return deco
