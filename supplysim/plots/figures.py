@@ -178,6 +178,21 @@ def _series(res, names=("delivered_t", "demand_t", "backlog_t")) -> dict:
     return out
 
 
+def _bands(ax, res, ser, metric, key, names, colors, lw):
+    """Each scenario's median of ``metric[key]`` as a line over its 90% band (P5-P95); whether any
+    scenario had the series."""
+    drawn = False
+    for s in res.scenarios:
+        d = ser.get((s, metric, key))
+        if d is None:
+            continue
+        dates, _, p05, p50, p95 = d
+        ax.fill_between(dates, p05, p95, color=colors[s], alpha=0.15, linewidth=0)
+        ax.plot(dates, p50, color=colors[s], lw=lw, label=_short(names[s], 48))
+        drawn = True
+    return drawn
+
+
 def monthly_supply(res, out_path):
     """Per region (small multiples, 2 columns): magnets delivered per month, median over replications
     and 90% band (P5-P95), scenarios overlaid; the baseline's median demand dashed."""
@@ -190,15 +205,7 @@ def monthly_supply(res, out_path):
                              layout="constrained")
     for k, reg in enumerate(regs or [None]):
         ax = axes[k // nc][k % nc]
-        drawn = False
-        for s in res.scenarios:
-            d = ser.get((s, "delivered_t", reg))
-            if d is None:
-                continue
-            dates, _, p05, p50, p95 = d
-            ax.fill_between(dates, p05, p95, color=colors[s], alpha=0.15, linewidth=0)
-            ax.plot(dates, p50, color=colors[s], lw=1.5, label=_short(names[s], 48))
-            drawn = True
+        drawn = _bands(ax, res, ser, "delivered_t", reg, names, colors, lw=1.5)
         d = ser.get((res.baseline, "demand_t", reg))
         if d is not None:
             ax.plot(d[0], d[3], color="0.35", lw=1.0, ls="--", label="demand (baseline median)")
@@ -231,15 +238,7 @@ def price_paths(res, out_path):
                              layout="constrained")
     for k, key in enumerate(keys or [None]):
         ax = axes[k // nc][k % nc]
-        drawn = False
-        for s in res.scenarios:
-            d = ser.get((s, "price", key))
-            if d is None:
-                continue
-            dates, _, p05, p50, p95 = d
-            ax.fill_between(dates, p05, p95, color=colors[s], alpha=0.15, linewidth=0)
-            ax.plot(dates, p50, color=colors[s], lw=1.4, label=_short(names[s], 48))
-            drawn = True
+        drawn = _bands(ax, res, ser, "price", key, names, colors, lw=1.4)
         if not drawn:
             _no_data(ax, "no prices")
             continue
