@@ -161,20 +161,27 @@ def test_study_answer_comes_first(experiment, tmp_path):
     assert md.index("The EU lasts 12 days.") < md.index("Every region and scenario")
 
 
+def _copy(experiment, tmp_path):
+    """The experiment's folder copied, for a test that changes it (the module's tests share the original)."""
+    return Path(shutil.copytree(experiment.out, tmp_path / "exp"))
+
+
 def test_cli_report_rebuilds_from_store_in_another_folder(experiment, tmp_path):
-    out = Path(experiment.out)
+    out = _copy(experiment, tmp_path)
     shutil.rmtree(out / "figures")
     (out / "report.html").unlink()
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
     r = subprocess.run([sys.executable, "-m", "supplysim.cli", "report", str(out)], capture_output=True, text=True,
-                       cwd=tmp_path, timeout=300)
+                       cwd=cwd, timeout=300)
     assert r.returncode == 0, r.stderr
     assert (out / "report.html").exists() and len(list((out / "figures").glob("*.png"))) == len(FIGURES)
-    assert not list(tmp_path.iterdir()), "nothing written outside the experiment's folder"
+    assert not list(cwd.iterdir()), "nothing written outside the experiment's folder"
     data = json.loads((out / "summary.json").read_text())
     assert data["metrics"]["delivered_share"]["unit"] == "fraction"
 
 
-def test_a_failing_figure_is_named_in_the_report(experiment, monkeypatch):
+def test_a_failing_figure_is_named_in_the_report(experiment, monkeypatch, tmp_path):
     from supplysim.plots import report as R
 
     def broken(res, path):
@@ -185,8 +192,9 @@ def test_a_failing_figure_is_named_in_the_report(experiment, monkeypatch):
     for i in (first, other):
         figs[i] = (figs[i][0], broken, figs[i][2])
     monkeypatch.setattr(R, "FIGURES", figs)
+    copy = ExperimentResults(_copy(experiment, tmp_path))
     for jobs in (1, 2):
-        page = build_report(experiment, jobs=jobs).read_text(encoding="utf-8")
+        page = build_report(copy, jobs=jobs).read_text(encoding="utf-8")
         assert page.count("data:image/png;base64,") == len(FIGURES) - 2
         assert f"{figs[first][0]} (RuntimeError: no ink)" in page
         assert f"{figs[other][0]} (RuntimeError: no ink)" in page
