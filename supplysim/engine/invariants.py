@@ -26,18 +26,22 @@ def balance(sim) -> dict:
     """Element balance of a replication: ``sourced`` and the sum of where it is now, as vectors (t)."""
     # origin entries are re-stamped by stages, so only elements must balance
     size = len(ELEMENTS)
-    dv = []   # each stock's delivered vector
+    dq, dv = [], []   # delivered: each stock's delivered vector, and what it delivered since its last flush
     qs, vs = [], []
     for n in sim.nodes.values():
         for st in n.stocks.values():
-            st.flush()
+            # read, not flushed: when a stock flushes is part of its results, which a check must not change
             if st.dvec is not None:
+                dq.append(1.0)
                 dv.append(st.dvec)
+            if st.sink_q:
+                dq.append(st.sink_q)
+                dv.append(st.comp)
             if not n.unlimited:
                 qs.append(st.qty)
                 vs.append(st.comp)
     sim.ledger.fold()
-    delivered = _weighted([1.0] * len(dv), dv, size)
+    delivered = _weighted(dq, dv, size)
     # one weighted sum per category (a matrix product), not one vector operation per stock
     on_hand = _weighted(qs, vs, size)
     shipments = sim.orders.in_transit
