@@ -49,7 +49,12 @@ class Layout:
     metallisation) and each country of the model, the tonnes of each rare earth
     per tonne of product that passed that stage in that country. Mixing and
     recipes are linear in the whole vector, so origin follows material through
-    stocks and recipes exactly as mass does.
+    stocks and recipes exactly as mass does. A layout of no countries follows
+    elements only (a model that needs no origin: no origin blocks to mix).
+
+    The vectors the layout makes are **interned**: equal vectors are one
+    read-only array (:meth:`intern`), so a stock that receives material of the
+    composition it already holds sees the same object and has nothing to mix.
 
     Examples
     --------
@@ -70,6 +75,26 @@ class Layout:
         self.n_re = len(RARE_EARTHS)
         self.block = len(self.countries) * self.n_re
         self.size = self.n_el + len(self.STAGES) * self.block
+        self._interned = {}   # vector bytes -> the one array with those values
+
+    @property
+    def tracks_origin(self) -> bool:
+        """Whether the vectors hold origin blocks (a layout of no countries follows elements only)."""
+        return self.block > 0
+
+    def intern(self, v):
+        """The one read-only array equal to ``v`` (``v`` itself, frozen, the first time).
+
+        For vectors made outside the event loop and by recipes when their inputs
+        change: stocks and caches compare compositions by identity, so equal
+        vectors made apart would be mixed and re-derived for nothing.
+        """
+        key = v.tobytes()
+        got = self._interned.get(key)
+        if got is None:
+            v.flags.writeable = False
+            got = self._interned[key] = v
+        return got
 
     def _base(self, stage):
         return self.n_el + self.STAGES.index(stage) * self.block
@@ -78,23 +103,21 @@ class Layout:
         """A full-length vector from an element vector (origin unknown, all zero)."""
         v = np.zeros(self.size)
         v[: self.n_el] = content[: self.n_el]
-        v.flags.writeable = False
-        return v
+        return self.intern(v)
 
     def _slot(self, stage, country):
         """Start of ``stage``'s origin block and of ``country``'s entries in it (None: not a model country)."""
         b = self._base(stage)
         return b, (b + self.cindex[country] * self.n_re if country in self.cindex else None)
 
-    def stamp(self, vec, stage, country, copy=True):
-        """A copy of ``vec`` whose ``stage`` origin is all ``country`` (``copy=False``: ``vec`` itself, changed)."""
-        v = np.array(vec, dtype=float) if copy else vec
+    def stamp(self, vec, stage, country):
+        """``vec`` with its ``stage`` origin all ``country`` (a new, interned vector)."""
+        v = np.array(vec, dtype=float)
         b, k = self._slot(stage, country)
         v[b: b + self.block] = 0.0
         if k is not None:
             v[k: k + self.n_re] = vec[: self.n_re]
-        v.flags.writeable = False
-        return v
+        return self.intern(v)
 
     def stamper(self, stage, country):
         """Index and factor arrays ``(src, keep)`` with ``vec[..., src] * keep == stamp(vec, stage, country)``.

@@ -21,7 +21,9 @@ as neither output nor co-product with the ledger (rule V1's mass balance).
 
 Output vectors are cached per input composition, keyed by the input arrays'
 identity; those arrays are frozen (read-only) when cached, so the cache cannot
-go stale (see :mod:`supplysim.engine.stock`).
+go stale (see :mod:`supplysim.engine.stock`). A fixed recipe's output vectors are
+interned (:meth:`supplysim.materials.Layout.intern`): plants fed alike make one
+vector, so their buyers' stocks have nothing to mix.
 """
 from __future__ import annotations
 
@@ -129,17 +131,17 @@ class FixedRecipe:
 
     def _make_vectors(self):
         out = self._base_output()
+        lay = self.plant.sim.layout
         co = ()
         if self.co:
-            co_comp = out * self._inv_mix
+            co_comp = lay.intern(out * self._inv_mix)
             co = [(st, q, co_comp, c) for st, q, c in self.co]
         raw = out
         if self._stamp is not None:
             src, keep = self._stamp
             out = out.take(src)    # a new array: the unstamped one is the ledger's
             out *= keep
-            freeze(out)
-        return out, co, raw
+        return lay.intern(out), co, raw
 
     def make(self, q, now):
         plant = self.plant

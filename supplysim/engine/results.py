@@ -232,8 +232,10 @@ def _trade(sim, shipped):
 
 
 def _origin_shares(sim):
-    """Per region and origin stage, the share of delivered rare earth by country."""
+    """Per region and origin stage, the share of delivered rare earth by country (none if origin is not followed)."""
     lay = sim.layout
+    if not lay.tracks_origin:
+        return {}
     from ..materials import RE_MASK
     by_region = {}
     for n in sim.nodes.values():

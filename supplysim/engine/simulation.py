@@ -64,7 +64,8 @@ class Simulation:
         self.spin_up = float(getattr(model, "spin_up_days", 0.0) or 0.0)
         self.env = Kernel(start=-self.spin_up)
         self.periods = periods_of(model)
-        countries = {f.country for f in model.facilities.values()}
+        # origin blocks only where the model follows origin (a layout of no countries has none)
+        countries = {f.country for f in model.facilities.values()} if model.track_origin else ()
         self.layout = Layout(countries)
         self.zero = np.zeros(self.layout.size)
         self.zero.flags.writeable = False

@@ -58,6 +58,7 @@ class Model:
     market: object = None   # the [market] section (supplysim.model.market.MarketSpec), None without one
     periods_per_month: int | None = None   # periods are calendar months cut in this many parts (else period_days)
     spin_up_days: float = 0.0              # days simulated before day 0 with day 0's demand and capacity
+    track_origin: bool = True              # follow the countries material passed through (origin blocks)
 
     @property
     def scenario_name(self) -> str:
@@ -333,6 +334,9 @@ def load_model(path, scenario=None, options=(), overrides=None, allow=()) -> Mod
                 if com.value_per_t is None and any(com.content[i] > 0 for i in rule.element_idx):
                     ck.error(("commodities", cid, "value_per_t"),
                              f"needed by controls.{rule.id} (basis 'value'): a value per t, found none")
+        if rule.extraterritorial and not head["track_origin"]:
+            ck.error(("model", "track_origin"), f"false, but controls.{rule.id} is extraterritorial: it reads "
+                     "the issuer-origin content of shipments; expected true")
         for exporters, _, _ in rule.general_licences:
             for e in exporters:
                 if e not in nodes:
@@ -342,7 +346,8 @@ def load_model(path, scenario=None, options=(), overrides=None, allow=()) -> Mod
     model = Model(head["name"] or Path(str(path)).stem, head["description"], cal, period, years, commodities,
                   nodes, lanes, sinks, disruptions, meta, controls, dict(doc.files), str(path),
                   content_sha256=content_digest(doc.data), market=market,
-                  periods_per_month=head["periods_per_month"], spin_up_days=head["spin_up_days"])
+                  periods_per_month=head["periods_per_month"], spin_up_days=head["spin_up_days"],
+                  track_origin=head["track_origin"])
     model.graph = _graph(model)
     _check_reachability(ck, model)
     if ck.problems:

@@ -27,9 +27,9 @@ _RATIO = F.number(0, 1e6, lo_open=True)       # t of input (or co-product) per t
 _SHARE = F.number(0, lo_open=True)
 
 def parse_calendar(ck, raw):
-    """The ``[model]`` table: calendar, period, horizon, spin-up, name and description (a dict)."""
+    """The ``[model]`` table: calendar, period, horizon, spin-up, origin tracking, name and description (a dict)."""
     t = ck.table(raw, ("model",), {"name", "description", "start", "period_days", "periods_per_month",
-                                   "spin_up_days", "years", "source", "note"})
+                                   "spin_up_days", "years", "track_origin", "source", "note"})
     p = ("model",)
     start = ck.get(t, p, "start", F.date, None)
     period = ck.get(t, p, "period_days", F.number(0, 365, lo_open=True, unit="days"), 1.0)
@@ -42,6 +42,7 @@ def parse_calendar(ck, raw):
     return {"calendar": cal, "period_days": period, "periods_per_month": per_month,
             "spin_up_days": ck.get(t, p, "spin_up_days", F.number(0, 3650, unit="days"), 0.0),
             "years": ck.get(t, p, "years", F.number(0, F.MAX_YEARS, lo_open=True, unit="years"), 10.0),
+            "track_origin": ck.get(t, p, "track_origin", F.boolean, True),
             "name": t.get("name", ""), "description": t.get("description", "")}
 
 
