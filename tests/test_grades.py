@@ -311,3 +311,134 @@ def test_same_seed_same_grade_results_on_one_and_two_workers():
     for r in one:
         for name in ("production", "shipped", "filled"):
             np.testing.assert_array_equal(one[r].series[name][1], two[r].series[name][1])
+
+
+# -- a grade that takes part of the base inputs (a cerium-substituted magnet) -------------------------
+
+CE = """
+[model]
+start = 2025-01-01
+period_days = 7
+[commodities.alloy]
+content = {NdPr = 0.3, other_re = 0.01}
+[commodities.ce_metal]
+content = {other_re = 1.0}
+[commodities.n]
+content = {NdPr = 0.3, other_re = 0.01}
+[commodities.ce]
+content = {NdPr = 0.24, other_re = 0.068}
+[commodities.swarf]
+content = {NdPr = 0.3, other_re = 0.01}
+[facilities.alloy]
+stage = "source"
+country = "KR"
+output = "alloy"
+unlimited = true
+[facilities.cerium]
+stage = "source"
+country = "CN"
+output = "ce_metal"
+unlimited = true
+[facilities.maker]
+stage = "magnet"
+country = "CN"
+output = "n"
+capacity = 10000
+processing_days = 14
+target_cover_days = 30
+sourcing.alloy = {policy = "base_stock", target = 800}
+sourcing.ce_metal = {policy = "base_stock", target = 30}
+[facilities.maker.recipe]
+inputs = {alloy = 1.0}
+yield = 0.75
+coproducts = {swarf = 0.3}
+mix_days = 14
+grades.n = {share = 0.5}
+grades.ce = {base = 0.8, add = {ce_metal = 0.06}, share = 0.5}
+[facilities.scrap]
+stage = "buyer"
+country = "CN"
+output = "swarf"
+sourcing.swarf = {policy = "base_stock", target = 10}
+[lanes]
+alloy = {from = "alloy", to = "maker", commodity = "alloy", lead_time = 3}
+ce_metal = {from = "cerium", to = "maker", commodity = "ce_metal", lead_time = 3}
+swarf = {from = "maker", to = "scrap", commodity = "swarf", lead_time = 1}
+[demand.speakers]
+region = "CN"
+at = "maker"
+grades = {n = 0.4, ce = 0.6}
+rate = 5000
+variability = "none"
+order_interval_days = 7
+"""
+
+
+def _ce_run(tmp_path, days=300):
+    sim = Simulation(load_model(_model(tmp_path, CE, "ce.toml")), seed=1)
+    sim.run(until=days)
+    return sim
+
+
+def test_cerium_grade_takes_its_base_share_of_the_alloy_and_its_added_cerium(tmp_path):
+    """A Ce grade with base 0.8 takes 0.8 / 0.75 t of alloy and 0.06 t of Ce metal per t; the full grade
+    1 / 0.75 t of alloy. Over a run: alloy used = (made_n + 0.8 made_ce) / 0.75, Ce used = 0.06 made_ce,
+    swarf = 0.3 (made_n + 0.8 made_ce)."""
+    sim = _ce_run(tmp_path)
+    st = sim.nodes["maker"].stocks
+    made_n, made_ce = st["n"].inflow, st["ce"].inflow
+    assert made_n > 1000 and made_ce > 1000
+    # what went into production (finished or still in process) per grade
+    parts = sim.nodes["maker"].plant.wip_parts
+    started_n = made_n + math.fsum(parts.get("n", {}).values())
+    started_ce = made_ce + math.fsum(parts.get("ce", {}).values())
+    assert st["alloy"].removed() == pytest.approx((started_n + 0.8 * started_ce) / 0.75, rel=1e-9)
+    assert st["ce_metal"].removed() == pytest.approx(0.06 * started_ce, rel=1e-9)
+    swarf_made = st["swarf"].inflow
+    assert swarf_made == pytest.approx(0.3 * (made_n + 0.8 * made_ce), rel=1e-9)
+
+
+def test_cerium_grade_holds_its_base_share_plus_its_cerium(tmp_path):
+    """Composition per t: n = the alloy's (0.3 NdPr, 0.01 other); ce = 0.8 x the alloy's + 0.06 t Ce metal
+    = 0.24 NdPr, 0.068 other; the swarf is the base alloy's."""
+    sim = _ce_run(tmp_path)
+    st = sim.nodes["maker"].stocks
+    nd, other = ELEMENT_INDEX["NdPr"], ELEMENT_INDEX["other_re"]
+    assert st["ce"].comp[nd] == pytest.approx(0.24, rel=1e-12)
+    assert st["ce"].comp[other] == pytest.approx(0.8 * 0.01 + 0.06, rel=1e-12)
+    assert st["n"].comp[nd] == pytest.approx(0.3, rel=1e-12)
+    assert st["swarf"].comp[nd] == pytest.approx(0.3, rel=1e-12)
+
+
+def test_mass_balance_closes_with_a_cerium_grade(tmp_path):
+    sim = _ce_run(tmp_path)
+    b = sim.balance()
+    held = b["on_hand"] + b["in_transit"] + b["in_process"] + b["delivered"] + b["losses"]
+    np.testing.assert_allclose(held, b["sourced"], rtol=1e-9, atol=1e-6)
+    sim.check_invariants()
+
+
+def test_cerium_grade_sizes_its_alloy_purchases_by_its_base_share(tmp_path):
+    """Alloy used per day at capacity: (share_n + 0.8 share_ce) / 0.75 x capacity; Ce metal 0.06 share_ce."""
+    sim = Simulation(load_model(_model(tmp_path, CE, "ce.toml")), seed=1)
+    rec = sim.nodes["maker"].plant.recipe
+    assert rec.usage("alloy", 100.0) == pytest.approx(100.0 * (0.5 + 0.8 * 0.5) / 0.75, rel=1e-12)
+    assert rec.usage("ce_metal", 100.0) == pytest.approx(100.0 * 0.5 * 0.06, rel=1e-12)
+    assert rec.co_per_main("swarf") == pytest.approx(0.3 * (0.5 + 0.8 * 0.5), rel=1e-12)
+
+
+@pytest.mark.parametrize("value,says", [
+    ("0", "expected a number in (0, 1] (t of the recipe's base inputs per t of the grade, relative to the "
+          "recipe), found 0"),
+    ("1.2", "expected a number in (0, 1]"),
+    ("-0.5", "expected a number in (0, 1]"),
+    ('"most"', "expected a number in (0, 1]"),
+])
+def test_bad_base_of_a_grade_is_rejected_naming_file_and_key(tmp_path, value, says):
+    old = "grades.ce = {base = 0.8,"
+    assert old in CE
+    p = _model(tmp_path, CE.replace(old, f"grades.ce = {{base = {value},", 1), "ce.toml")
+    with pytest.raises(ModelError) as e:
+        load_model(p)
+    text = str(e.value)
+    assert f"{p}: facilities.maker.recipe.grades.ce.base" in text and says in text, text

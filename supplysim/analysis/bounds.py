@@ -253,8 +253,9 @@ class FlowProblem:
             return cm[commodity].content
         if r.kind == "fixed":
             out = sum(x * cm[c].content for c, x in r.inputs.items())
-            if commodity in r.grades:   # a grade: the base output plus what the grade adds
-                return out + sum((x * cm[c].content for c, x in r.grades[commodity].add.items()), 0.0)
+            if commodity in r.grades:   # a grade: its part of the base output plus what the grade adds
+                g = r.grades[commodity]
+                return out * g.base + sum((x * cm[c].content for c, x in g.add.items()), 0.0)
             if commodity == f.output:
                 return out
             if commodity in r.coproducts:

@@ -7,9 +7,10 @@
 * :class:`SplitRecipe` — a separator: one feed whose elements go to several
   outputs at a recovery rate (NdPr oxide, Dy/Tb oxide and the rest as co-products).
 * :class:`GradeRecipe` — a magnet maker with grades: the base inputs of a fixed
-  recipe make every grade, each grade adds its own heavy-rare-earth inputs per
-  tonne, and capacity is shared among the grades by a mix that follows the
-  orders, within technical limits, with a lag.
+  recipe make every grade (a grade may take only a part of them, as a
+  cerium-substituted grade does), each grade adds its own inputs per tonne
+  (heavy rare earths, a Ce-bearing metal), and capacity is shared among the
+  grades by a mix that follows the orders, within technical limits, with a lag.
 
 Each strategy names the commodities it ``uses`` and answers the plant's questions: how much of a batch of ``q``
 tonnes of main output its inputs allow (:meth:`make`, which also takes the
@@ -323,8 +324,13 @@ class GradeRecipe(FixedRecipe):
     """A magnet maker with grades (a fixed recipe with ``grades``).
 
     Every grade is made from the recipe's base inputs (divided by the yield, with
-    its co-products, as a fixed recipe); a grade adds its own inputs per tonne (its
-    heavy rare earths), all of which end in the product.
+    its co-products, as a fixed recipe), at ``base`` times the recipe's tonnes per
+    tonne of the grade (1 for most grades; less for a grade whose added input
+    replaces a part of the base alloy, as cerium does in a Ce-substituted magnet):
+    the base part's losses and co-products scale with it. A grade adds its own
+    inputs per tonne (its heavy rare earths, a Ce-bearing metal), all of which end
+    in the product. So a tonne of grade ``g`` holds ``base[g] × the base output +
+    Σ add[g][c] × composition of c``.
 
     The **mix** (one share per grade, summing to 1) is how the plant plans its
     capacity and stock: each period a grade first gets up to its share of the
@@ -354,6 +360,9 @@ class GradeRecipe(FixedRecipe):
         self.index = {g: i for i, g in enumerate(self.grades)}
         #: per grade: ((stock, tonnes added per tonne of the grade), ...)
         self.add = tuple(tuple((node.stock(c), q) for c, q in r.grades[g].add.items()) for g in self.grades)
+        #: per grade: tonnes of the base inputs per tonne of the grade, relative to the recipe
+        self.base = tuple(r.grades[g].base for g in self.grades)
+        self._whole = all([b == 1.0 for b in self.base])   # every grade takes the whole base recipe
         self._adds = tuple(node.stock(c) for c in sorted({c for g in r.grades.values() for c in g.add}))
         self.inputs += self._adds
         #: per added input: its stock, (grade index, tonnes per tonne of the grade) of the grades using it
@@ -374,14 +383,29 @@ class GradeRecipe(FixedRecipe):
         self._orders = self._shipped()
         self._room = [0.0] * len(self.grades)
 
-    # -- the plant's questions (co-products and whether a batch is possible: as a fixed recipe) -----
+    # -- the plant's questions -------------------------------------------------------------------
+    def _base_t(self, want, tot):
+        """Tonnes of base output (the recipe's, per its inputs) that ``want`` t per grade take (``tot`` their sum)."""
+        return tot if self._whole else sum([w * b for w, b in zip(want, self.base)])
+
     def usage(self, c, per_day):
         """Tonnes of input ``c`` used per day at capacity ``per_day`` and the current mix."""
         r = self.r
-        u = per_day * r.inputs[c] / r.yield_ if c in r.inputs else 0.0
+        u = per_day * self._base_t(self.mix, 1.0) * r.inputs[c] / r.yield_ if c in r.inputs else 0.0
         for i, g in enumerate(self.grades):
             u += per_day * self.mix[i] * r.grades[g].add.get(c, 0.0)
         return u
+
+    def co_per_main(self, c):
+        return self.r.coproducts[c] * self._base_t(self.mix, 1.0)
+
+    def batch_possible(self, thr):
+        """Whether the base inputs on hand make ``thr`` t of the grade that needs the least of them."""
+        b = min(self.base)
+        for st, n, _ in self.need:
+            if st.qty / (n * b) < thr:
+                return False
+        return True
 
     def steer(self, fn):
         """Call ``fn(recipe, now, desired)`` at each update of the mix; it returns the desired shares."""
@@ -464,8 +488,8 @@ class GradeRecipe(FixedRecipe):
         co_comp.flags.writeable = False
         co = [(st, q, co_comp, c) for st, q, c in self.co]
         outs = []
-        for adds in self.add:
-            v = raw
+        for adds, b in zip(self.add, self.base):
+            v = raw if b == 1.0 else raw * b
             for st, q in adds:
                 v = v + st.comp * q
             if self._stamp is not None:
@@ -496,9 +520,10 @@ class GradeRecipe(FixedRecipe):
         if tot > q:
             want = [w * q / tot for w in want]
             tot = q
-        for st, n, _ in self.need:   # base inputs: every grade needs them
-            if st.qty < tot * n:
-                f = st.qty / (tot * n)
+        for st, n, _ in self.need:   # base inputs: every grade needs them (its base share of them)
+            need = self._base_t(want, tot) * n
+            if st.qty < need:
+                f = st.qty / need
                 want = [w * f for w in want]
                 tot *= f
                 plant.short_inputs = True
@@ -512,7 +537,8 @@ class GradeRecipe(FixedRecipe):
             self._key = key
             self._vectors = self._make_vectors()
         outs, co, raw = self._vectors
-        self._use_base(tot, raw, now)
+        bt = self._base_t(want, tot)   # the base part's tonnes: its inputs, losses and co-products
+        self._use_base(bt, raw, now)
         for w, adds in zip(want, self.add):
             if w > 0:
                 for st, x in adds:
@@ -520,5 +546,5 @@ class GradeRecipe(FixedRecipe):
         parts = [(st, w, v, g) for st, w, v, g in zip(self.out, want, outs, self.grades) if w > 0]
         for i, w in enumerate(want):
             self.made[i] += w
-        plant.output(tot, None, parts + [(st, tot * x, v, c) for st, x, v, c in co], now)
+        plant.output(tot, None, parts + [(st, bt * x, v, c) for st, x, v, c in co], now)
         return tot

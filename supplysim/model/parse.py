@@ -25,6 +25,8 @@ _DAYS, _DAYS_POS = F.days(), F.days(positive=True)
 _MONEY = F.money()
 _RATIO = F.number(0, 1e6, lo_open=True)       # t of input (or co-product) per t of output
 _SHARE = F.number(0, lo_open=True)
+# a grade's base: t of the recipe's base inputs per t of the grade, relative to the recipe
+_BASE = F.number(0, 1, lo_open=True, unit="t of the recipe's base inputs per t of the grade, relative to the recipe")
 
 def parse_calendar(ck, raw):
     """The ``[model]`` table: calendar, period, horizon, spin-up, origin tracking, name and description (a dict)."""
@@ -213,7 +215,7 @@ def _recipe(ck, raw, p, commodities):
                   grades=grades, mix_days=ck.get(t, p, "mix_days", _DAYS, 0.0))
 
 
-_GRADE_KEYS = {"add", "share", "min_share", "max_share", "source", "note"}
+_GRADE_KEYS = {"add", "base", "share", "min_share", "max_share", "source", "note"}
 
 
 def _grades(ck, raw, p, inputs, coproducts):
@@ -231,6 +233,7 @@ def _grades(ck, raw, p, inputs, coproducts):
         for a in add:
             if a in inputs:
                 ck.error(q + ("add", a), f"'{a}' is a base input of the recipe; a grade adds other inputs")
+        base = ck.get(g, q, "base", _BASE, 1.0)
         share = ck.get(g, q, "share", F.number(0, 1), None)
         if share is None and "share" not in g:
             ck.error(q + ("share",), "expected the grade's share of capacity at the start, a number in [0, 1]")
@@ -239,7 +242,7 @@ def _grades(ck, raw, p, inputs, coproducts):
         share = share if share is not None else 0.0
         if not lo <= share <= hi:
             ck.error(q, f"expected min_share <= share <= max_share, found {lo:g}, {share:g}, {hi:g}")
-        out[c] = Grade(add, share, lo, hi)
+        out[c] = Grade(add, share, lo, hi, base)
     if out:
         tot = sum(g.share for g in out.values())
         if abs(tot - 1.0) > 1e-6:

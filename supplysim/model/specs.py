@@ -158,15 +158,19 @@ class Grade:
 
     ``add``: t of each input per t of this grade on top of the recipe's base
     inputs (not divided by the yield: all of it ends in the product, as heavy rare
-    earths diffused into or alloyed for the finished grade). ``share``: the
-    grade's share of capacity at the start; ``min_share`` and ``max_share``: the
-    technical limits the mix moves within.
+    earths diffused into or alloyed for the finished grade). ``base``: t of the
+    recipe's base inputs per t of this grade, relative to the recipe (1: all of
+    them; 0.8: a cerium-substituted grade whose added Ce-bearing input replaces a
+    fifth of the NdPr-bearing base alloy); the base part's yield, losses and
+    co-products scale with it. ``share``: the grade's share of capacity at the
+    start; ``min_share`` and ``max_share``: the technical limits the mix moves within.
     """
 
     add: dict = field(default_factory=dict)
     share: float = 0.0
     min_share: float = 0.0
     max_share: float = 1.0
+    base: float = 1.0
 
 
 @dataclass(frozen=True)
