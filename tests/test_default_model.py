@@ -176,12 +176,41 @@ def test_heavy_rare_earths_tracked_by_content(runs):
         assert cn > 0.8 * st["magnet_gbd"].comp[dy]
 
 
-def test_grade_mix_of_the_makers_follows_the_demand_mix(runs):
-    """China's makers' grade mix stays near the grade mix of what they sell (46% without heavy rare
-    earths, 46% GBD, 9% high grades in 2024, D from demand.toml), and every grade is served."""
+def test_cerium_grade_is_four_fifths_base_alloy_and_one_fifth_cerium(runs):
+    """China's Ce-substituted magnets hold 0.8 x the base alloy's rare earths plus 0.0587 t of Ce metal per
+    t (Ce in place of a fifth of the rare earths), no Dy, and make about 4% of China's deliveries."""
+    from supplysim.materials import ELEMENT_INDEX
+    nd, other, dy = ELEMENT_INDEX["NdPr"], ELEMENT_INDEX["other_re"], ELEMENT_INDEX["Dy"]
     for sim, res in runs[1]:
-        mix = sim.nodes["cn_magnet"].plant.recipe.mix
-        assert mix == pytest.approx([0.45, 0.47, 0.09], abs=0.03)
+        ce = sim.nodes["buyer_cn"].stocks["magnet_ce"].comp
+        alloy = sim.nodes["cn_magnet"].stocks["alloy"].comp
+        assert ce[nd] == pytest.approx(0.8 * alloy[nd], rel=0.01)
+        assert ce[other] == pytest.approx(0.8 * alloy[other] + 0.0587, rel=0.01)
+        assert ce[dy] == 0.0
+        cn = {k: v for k, v in res.sinks.items() if k.startswith("cn_")}
+        share = sum(v["filled_t"] for k, v in cn.items() if k.endswith("/magnet_ce")) / \
+            sum(v["filled_t"] for v in cn.values())
+        assert 0.035 <= share <= 0.05, share
+
+
+def test_dear_ndpr_moves_china_low_end_demand_to_the_cerium_grade():
+    """The ndpr_to_ce substitution acts on the NdPr oxide price in China, on China's electronics, other
+    automotive and industrial entries (the only ones with a Ce grade)."""
+    sim = Simulation(load_model(MODEL), seed=1)
+    moves = [g for g in sim.market.grade_moves if g.state.spec.to_grade == "magnet_ce"]
+    assert len(moves) == 1
+    assert sorted(gd.group for gd in moves[0].demands) == ["cn_electronics", "cn_industrial", "cn_other_auto"]
+    assert moves[0].state.spec.commodity == "ndpr_oxide"
+
+
+def test_grade_mix_of_the_makers_follows_the_demand_mix(runs):
+    """China's makers' grade mix stays near the grade mix of what they sell (43% without heavy rare
+    earths, 46% GBD, 9% high grades, 3% Ce-substituted in 2024, D from demand.toml), and every grade is
+    served."""
+    for sim, res in runs[1]:
+        rec = sim.nodes["cn_magnet"].plant.recipe
+        assert rec.grades == ("magnet_n", "magnet_gbd", "magnet_hd", "magnet_ce")
+        assert rec.mix == pytest.approx([0.42, 0.47, 0.09, 0.03], abs=0.03)
         for sid, s in res.sinks.items():
             assert s["fill_rate"] >= 0.98, (sid, s["fill_rate"])
 
