@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -84,3 +85,31 @@ def test_track_origin_must_be_true_or_false(tmp_path):
     with pytest.raises(ModelError) as e:
         load_model(p)
     assert "model.track_origin" in str(e.value) and "bad.toml" in str(e.value)
+
+
+def test_a_recipe_whose_tonne_holds_more_than_a_tonne_of_elements_is_refused(tmp_path):
+    """Inputs given in units rather than per tonne of mix (three tonnes of input per tonne of alloy at
+    yield 1) would make alloy carrying 2.9 t of elements per tonne."""
+    text = TUTORIAL.read_text(encoding="utf-8").replace(
+        "recipe = {inputs = {ndpr_oxide = 0.353, dy_oxide = 0.0115, ferroboron = 0.686}, yield = 0.97}",
+        "recipe = {inputs = {ndpr_oxide = 1.059, dy_oxide = 0.0345, ferroboron = 2.058}, yield = 1}")
+    p = tmp_path / "units.toml"
+    p.write_text(text, encoding="utf-8")
+    with pytest.raises(ModelError) as e:
+        load_model(p)
+    msg = str(e.value)
+    assert "units.toml" in msg and "facilities.alloy_kr.recipe.inputs" in msg and "expected at most 1" in msg
+
+
+def test_the_peer_networks_stocks_hold_their_suppliers_vectors():
+    """The peer benchmark network follows no origin and its alloy content is its recipe's: every stock of a
+    commodity holds one interned vector, so no receipt mixes."""
+    m = load_model(Path(__file__).resolve().parents[1] / "benchmarks" / "models" / "peer_network.toml")
+    sim = Simulation(m, seed=2, check=True)
+    sim.run(until=400.0)
+    by_commodity = {}
+    for n in sim.nodes.values():
+        for c, st in n.stocks.items():
+            by_commodity.setdefault(c, set()).add(id(st.comp))
+    assert by_commodity.keys() >= {"oxide", "feb", "alloy"}
+    assert all(len(ids) == 1 for ids in by_commodity.values()), by_commodity

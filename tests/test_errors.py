@@ -34,7 +34,7 @@ stage = "separation"
 country = "MY"
 output = "oxide"
 capacity = 200
-recipe = {inputs = {ore = 5.0}, yield = 0.9}
+recipe = {inputs = {ore = 1.0}, yield = 0.2}   # 5 t ore per t oxide
 sourcing.ore = {policy = "base_stock", target_days = 30}
 
 [lanes.mine-sep]
@@ -73,7 +73,7 @@ stage = "separation"
 country = "MY"
 output = "oxide"
 capacity = 0                        # zero capacity
-recipe = {inputs = {ore = 5.0}, yield = 1.2}      # yield outside (0, 1]
+recipe = {inputs = {ore = 1.0}, yield = 1.2}      # yield outside (0, 1]
 sourcing.ore = {policy = "base_stock", target = 100}
 
 [facilities.sep2]
@@ -169,7 +169,7 @@ def test_all_problems_reported_at_once(write_model):
     ('[lanes.mine-sep]\nfrom = "mine"\nto = "sep"\ncommodity = "ore"\n'
      'lead_time = {dist = "uniform", min = 9, max = 2}\n', "lanes.mine-sep.lead_time", ("min <= max",)),
     ('[facilities.sep]\nstage = "separation"\ncountry = "MY"\noutput = "oxide"\ncapacity = 200\n'
-     'recipe = {inputs = {ore = 5.0}, yield = 0}\nsourcing.ore = {policy = "base_stock", target_days = 30}\n',
+     'recipe = {inputs = {ore = 1.0}, yield = 0}\nsourcing.ore = {policy = "base_stock", target_days = 30}\n',
      "facilities.sep.recipe.yield", ("(0, 1]",)),
     ('[commodities.ore]\ncontent = {NdPr = 0.7, Fe = 0.6}\n', "commodities.ore.content", ("at most 1",)),
     ('[commodities.ore]\ncontent = {NdPr = 0.2, Xx = 0.1}\n', "commodities.ore.content.Xx", ("unknown element",)),
@@ -218,7 +218,7 @@ def _dump(d):
 
 def test_recipe_outputs_exceeding_inputs(write_model):
     # 1 t ore (0.6 t RE) at yield 0.9 cannot make 1 t of an oxide holding 0.85 t RE
-    path = write_model(VALID.replace("inputs = {ore = 5.0}", "inputs = {ore = 1.0}"))
+    path = write_model(VALID.replace("inputs = {ore = 1.0}, yield = 0.2", "inputs = {ore = 1.0}, yield = 0.9"))
     probs = _problems(path)
     p = _find(probs, "facilities.sep.recipe", "more rare earth than inputs")
     assert "0.85" in p.message

@@ -379,6 +379,13 @@ def _check_references(ck, commodities, nodes, lanes, sinks, disruptions):
         if r.kind == "fixed":
             ok = all([need_commodity(c, q + ("inputs", c)) for c in r.inputs] +
                      [need_commodity(c, q + ("coproducts", c)) for c in r.coproducts])
+            held = sum(x * commodities[c].content.sum() for c, x in r.inputs.items()) if ok else 0.0
+            if held > 1.01 and not set(r.inputs) & bad_content:
+                # the output's composition is Σ inputs × content: inputs in t per t of output mass
+                # (1% of slack for contents and inputs rounded in the data)
+                ck.error(q + ("inputs",), f"a tonne of output would hold {held:.6g} t of elements; expected at "
+                                          "most 1, within 1% (give inputs per tonne of input mix and the yield as output "
+                                          "per tonne of mix)")
             # each grade of a graded recipe is checked with what it adds (a plain recipe: its output)
             outs = {g: x.add for g, x in r.grades.items()} if r.grades else {f.output: {}}
             for g, add in outs.items():
