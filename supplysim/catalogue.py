@@ -35,7 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 
 __all__ = ["Metric", "KINDS", "METRICS", "SHORT_MONTH", "REGION_SERIES", "get", "split", "headline", "of_scope",
-           "markdown", "region_metrics", "month_bounds", "window_slice"]
+           "markdown", "region_metrics", "month_bounds", "window_slice", "price_label"]
 
 #: A month is short when its deliveries fall below this share of its demand.
 SHORT_MONTH = 0.9
@@ -229,6 +229,21 @@ def split(flat: str) -> tuple:
         name, key = flat[:-1].split("[", 1)
         return name, key
     return flat, None
+
+
+def price_label(key: str, markets=None) -> str:
+    """A price key ``COMMODITY@MARKET`` as a reader sees it: ``COMMODITY in`` the market's name from
+    ``markets`` (``{id: name}``, an experiment manifest's ``markets``), or its id without one.
+
+    >>> price_label("ndpr_oxide@ex_cn", {"ex_cn": "Outside China"})
+    'ndpr_oxide in Outside China'
+    >>> price_label("ndpr_oxide@CN")
+    'ndpr_oxide in CN'
+    """
+    commodity, at, market = key.rpartition("@")
+    if not at:
+        return key
+    return f"{commodity} in {(markets or {}).get(market, market)}"
 
 
 def headline() -> list:

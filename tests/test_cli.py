@@ -87,7 +87,7 @@ def test_run_prints_what_it_ran_and_what_each_region_received(run_serial):
 
 def test_run_of_the_baseline_points_to_a_comparison_with_another_scenario(tmp_path):
     """On the default model (it has a market), ``run`` also prints each commodity's price per market after
-    the regions."""
+    the regions, the market named as the model names it."""
     r = _ok(cli("run", "--reps", 1, "--days", 31, "--quiet", "--out", tmp_path / "o"))
     hint = next(ln for ln in r.stdout.splitlines() if "supplysim compare" in ln)
     assert "--scenarios baseline,cn-" in hint, hint
@@ -96,7 +96,8 @@ def test_run_of_the_baseline_points_to_a_comparison_with_another_scenario(tmp_pa
     assert lines[head + 1].split()[:1] == ["price"] and "peak $/kg" in lines[head + 1]
     rows = {ln.split(" in ")[0] for ln in lines[head + 2:] if " in " in ln and not ln.startswith("wrote")}
     assert {"magnet", "dy_oxide", "ndpr_oxide"} <= rows
-    assert "magnet in ex_cn" in r.stdout and "magnet in CN" in r.stdout
+    assert "magnet in Outside China" in r.stdout and "magnet in China domestic" in r.stdout
+    assert "in ex_cn" not in r.stdout
 
 
 def test_run_is_a_one_scenario_experiment(run_serial):

@@ -78,6 +78,7 @@ order_interval_days = 1
 countries = ["CN"]
 
 [market.markets.ex_cn]
+name = "Outside China"
 countries = "others"
 
 [market.prices.widget]
@@ -513,7 +514,29 @@ def test_prices_reach_summary_timeseries_and_report(write_model, tmp_path):
         rows = [r for r in csv.DictReader(fh) if r["series"] == "price" and r["key"] == "widget@ex_cn"]
     assert {r["scenario"] for r in rows} == set(res.scenarios) and len(rows) == 2 * 23   # 23 months in 700 days
     html = build_report(res, figures=True, jobs=1).read_text()
-    assert "Prices" in html and "widget in ex_cn" in html and html.count("<img") == len(FIGURES) + 1
+    assert "Prices" in html and html.count("<img") == len(FIGURES) + 1
+
+
+def test_tables_name_a_market_by_its_name_and_keys_keep_its_id(write_model, tmp_path):
+    """A reader sees the model's name for a market ("widget in Outside China") in the terminal table
+    and the report; summary.json, timeseries.csv and the manifest keep the id (ex_cn) as the key."""
+    import json
+
+    from supplysim.experiment import Experiment
+    from supplysim.experiment.summary import format_prices
+    from supplysim.plots.report import build_report
+    path = write_model(NET.format(extra=""), "net.toml")
+    res = Experiment(str(path), scenarios=["baseline"], reps=2, seed=4, days=200, out=tmp_path / "x",
+                     command="pytest").run(progress=False, quiet=True)
+    res.export()
+    assert res.manifest["markets"] == {"CN": "CN", "ex_cn": "Outside China"}
+    table = format_prices(res)
+    assert "widget in Outside China" in table and "widget in CN" in table and "@" not in table
+    html = build_report(res, figures=False, jobs=1).read_text()
+    assert "widget in Outside China" in html and "widget in ex_cn" not in html
+    summ = json.loads((tmp_path / "x" / "summary.json").read_text())
+    assert "peak_price[widget@ex_cn]" in summ["scenarios"]["baseline"]["metrics"]
+    assert "widget@ex_cn" in (tmp_path / "x" / "timeseries.csv").read_text()
 
 
 def test_option_no_market_runs_the_network_without_its_market():

@@ -149,7 +149,9 @@ class Experiment:
                               for s, m in self.models.items()},
                 "scenario_order": self.scenarios, "baseline": self.baseline, "entropy": entropy,
                 "horizon_days": self.until, "start": base.calendar.start.isoformat(), "options": list(self.options),
-                "invariant_checks": self.check, "versions": versions()}
+                "invariant_checks": self.check, "versions": versions(),
+                # the market names readers see in tables and figures (keys keep the ids)
+                "markets": {m.id: m.name for m in base.market.markets.values()} if base.market else {}}
 
     def run(self, executor=None, jobs=1, resume=False, progress=True, precision=None, metric="delivered_share",
             max_reps=None, quiet=False) -> "ExperimentResults":

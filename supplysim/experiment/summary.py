@@ -135,7 +135,7 @@ def format_prices(res) -> str:
     if not keys:
         return ""
     cell = lambda s, base, k: fmt_cell(summ[s]["metrics"].get(f"{base}[{k}]"), cat.get(base).unit)  # noqa: E731
-    label = lambda k: k.replace("@", " in ")  # noqa: E731
+    label = lambda k: cat.price_label(k, res.manifest.get("markets"))  # noqa: E731
     if len(res.scenarios) == 1:
         s = res.scenarios[0]
         header = ["price", "mean $/kg", "peak $/kg", "months at 2x"]

@@ -248,7 +248,7 @@ def price_paths(res, out_path):
         ax.yaxis.set_minor_formatter(ticker.NullFormatter())
         ax.yaxis.set_major_locator(ticker.LogLocator(subs=(1.0, 2.0, 5.0)))
         _year_axis(ax)
-        ax.set_title(str(key).replace("@", " in "), fontsize=10, loc="left")
+        ax.set_title(cat.price_label(str(key), res.manifest.get("markets")), fontsize=10, loc="left")
         ax.set_ylabel("$/kg")
         ax.grid(alpha=0.3, which="both")
     for k in range(len(keys or [None]), nr * nc):

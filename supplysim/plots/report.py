@@ -505,7 +505,7 @@ def _prices_fold(res, doc, summ, names, figdir):
         groups.add(len(rows))
         for s in res.scenarios:
             d = summ[s]["metrics"]
-            rows.append([Name(key.replace("@", " in ")), Name(names[s])]
+            rows.append([Name(cat.price_label(key, res.manifest.get("markets"))), Name(names[s])]
                         + [fmt_cell(d.get(f"{m.name}[{key}]"), m.unit) for m in mets])
     doc.table(["commodity in market", "scenario"] + [m.label for m in mets], rows, left=2, groups=groups)
     if figdir is not None:
