@@ -13,10 +13,17 @@ SupplyNetPy runs in its own virtual environment ``.peers`` (``python3 -m venv .p
 .peers/bin/pip install supplynetpy==0.5.1 simpy``) and is skipped, with a message, when
 ``.peers/bin/python`` is absent.
 
+With ``--instructions`` it also counts the instructions of one replication of
+supplysim and of plain SimPy (valgrind's callgrind: a process running four
+replications minus one running one, divided by three, so imports, parsing and
+warm-up are left out). Wall times on a shared machine move with its load;
+instruction counts do not.
+
 Usage::
 
     python benchmarks/bench_peers.py                 # 20 reps x 3650 days, both scenarios
     python benchmarks/bench_peers.py --reps 5 --scenario baseline
+    python benchmarks/bench_peers.py --no-supplynetpy --instructions   # + instructions (~2 min)
 
 Writes benchmarks/results/peers.json.
 """
@@ -87,6 +94,33 @@ def bench_supplynetpy(scenario, reps, days, seed):
 
 
 
+def count_worker(tool, scenario, reps, days, seed):
+    """Run ``reps`` replications of one tool (in a process valgrind counts)."""
+    if tool == "supplysim":
+        from supplysim import Simulation, load_model
+        model = load_model(MODEL, scenario=SCENARIOS[scenario])
+        for r in range(reps):
+            Simulation(model, seed=seed, replication=r, check=False).run(until=days)
+    else:
+        for r in range(reps):
+            simpy_baseline.run(seed, r, days, scenario == "export_ban")
+
+
+def instructions(tool, scenario, days, seed):
+    """Instructions of one replication: a process running four minus one running one, over three."""
+    counts = []
+    for reps in (1, 4):
+        cmd = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable,
+               str(Path(__file__).resolve()), "--count", tool, "--scenario", scenario, "--reps", str(reps),
+               "--days", str(days), "--seed", str(seed)]
+        p = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, check=False)
+        line = next((x for x in p.stderr.splitlines() if "Collected :" in x), None)
+        if p.returncode or line is None:
+            sys.exit(f"valgrind run failed ({tool}, {scenario}):\n{p.stderr[-2000:]}")
+        counts.append(int(line.split()[-1]))
+    return (counts[1] - counts[0]) / 3
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--reps", type=int, default=20)
@@ -95,7 +129,11 @@ def main(argv=None):
     ap.add_argument("--scenario", choices=["baseline", "export_ban", "both"], default="both")
     ap.add_argument("--no-supplynetpy", action="store_true", help="skip the SupplyNetPy runs")
     ap.add_argument("--out", default="peers.json")
+    ap.add_argument("--instructions", action="store_true", help="also count instructions per replication (valgrind)")
+    ap.add_argument("--count", choices=["supplysim", "plain SimPy"], help=argparse.SUPPRESS)   # (a counted process)
     a = ap.parse_args(argv)
+    if a.count:
+        return count_worker(a.count, a.scenario, a.reps, a.days, a.seed)
     scen = ["baseline", "export_ban"] if a.scenario == "both" else [a.scenario]
     out = {"benchmark": "peers", "reps": a.reps, "days": a.days, "seed": a.seed, "machine": machine(),
            "command": "python benchmarks/bench_peers.py " + " ".join(argv if argv is not None else sys.argv[1:]),
@@ -129,6 +167,10 @@ def main(argv=None):
         if "SupplyNetPy 0.5.1" in med and "supplysim" in med:
             ratios["SupplyNetPy / supplysim"] = med["SupplyNetPy 0.5.1"] / med["supplysim"]
         out["scenarios"][sc] = {"tools": res, "ratios_of_medians": ratios}
+        if a.instructions:
+            ins = {t: instructions(t, sc, a.days, a.seed) for t in ("supplysim", "plain SimPy")}
+            ratios["supplysim / plain SimPy, instructions"] = ins["supplysim"] / ins["plain SimPy"]
+            out["scenarios"][sc]["instructions_per_rep"] = ins
 
         rows = []
         for tool, r in res.items():
@@ -142,7 +184,9 @@ def main(argv=None):
         print(table(rows, ["tool", "s/rep mean ± sd", "s/rep median", "events/rep", "events/s",
                            "fill rate mean ± sd"]))
         for k, v in ratios.items():
-            print(f"  {k}: {v:.2f}x (medians)")
+            print(f"  {k}: {v:.2f}x" + ("" if "instructions" in k else " (medians)"))
+        for t, n in out["scenarios"][sc].get("instructions_per_rep", {}).items():
+            print(f"  {t}: {n / 1e6:,.1f} M instructions per replication")
     p = write_json(a.out, out)
     print(f"\nwrote {shown(p)}")
 

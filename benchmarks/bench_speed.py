@@ -26,7 +26,7 @@ import sys
 import time
 from pathlib import Path
 
-from _common import ROOT, machine, shown, table, write_json
+from _common import ROOT, events_processed, machine, shown, table, write_json
 
 MODEL = ROOT / "models" / "rare_earths"
 SCENARIOS = ("baseline", "cn-2025-04-licensing")
@@ -47,7 +47,7 @@ def worker(a):
         sim = Simulation(model, seed=a.seed, replication=r)
         res = sim.run(years=a.years)
         t1, w1 = time.process_time(), time.perf_counter()
-        reps.append({"rep": r, "cpu_s": t1 - t0, "wall_s": w1 - w0, "events": sim.env.processed,
+        reps.append({"rep": r, "cpu_s": t1 - t0, "wall_s": w1 - w0, "events": events_processed(sim.env),
                      "fingerprint": fingerprint(res)})
     print(json.dumps(reps))
 
