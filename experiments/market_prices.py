@@ -22,6 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 import _common as C
+from supplysim.catalogue import price_label
 from supplysim.experiment.stats import difference, summarize
 
 NAME = "market_prices"
@@ -65,7 +66,7 @@ def main(argv=None):
         for s in SCENARIOS:
             st = summarize(peak[(s, k)], "nonnegative")
             dbl = res.metric_values(s, f"months_price_doubled[{k}]")
-            cells = [k.replace("@", " in "), s, f"{st['estimate']:.2f} [{st['ci_low']:.2f}, {st['ci_high']:.2f}]",
+            cells = [price_label(k, res.manifest.get("markets")), s, f"{st['estimate']:.2f} [{st['ci_low']:.2f}, {st['ci_high']:.2f}]",
                      C.cell(summarize(dbl, "nonnegative"), "months_price_doubled")]
             if s != "baseline":
                 d = difference(peak[("baseline", k)], peak[(s, k)], "signed", comparisons=m)
