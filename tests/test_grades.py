@@ -442,3 +442,14 @@ def test_bad_base_of_a_grade_is_rejected_naming_file_and_key(tmp_path, value, sa
         load_model(p)
     text = str(e.value)
     assert f"{p}: facilities.maker.recipe.grades.ce.base" in text and says in text, text
+
+
+def test_a_grade_taking_too_little_base_alloy_for_its_content_is_rejected(tmp_path):
+    """0.3 t of alloy (at yield 0.75) and 0.06 t of Ce hold 0.18 t of rare earths, too little for a grade
+    declared with 0.31 t and its swarf: the balance check counts only the grade's share of the base inputs."""
+    old = "grades.ce = {base = 0.8,"
+    p = _model(tmp_path, CE.replace(old, "grades.ce = {base = 0.3,", 1), "ce.toml")
+    with pytest.raises(ModelError) as e:
+        load_model(p)
+    text = str(e.value)
+    assert f"{p}: facilities.maker.recipe.grades.ce" in text and "more rare earth than inputs" in text, text

@@ -386,16 +386,17 @@ def _check_references(ck, commodities, nodes, lanes, sinks, disruptions):
                 ck.error(q + ("inputs",), f"a tonne of output would hold {held:.6g} t of elements; expected at "
                                           "most 1, within 1% (give inputs per tonne of input mix and the yield as output "
                                           "per tonne of mix)")
-            # each grade of a graded recipe is checked with what it adds (a plain recipe: its output)
-            outs = {g: x.add for g, x in r.grades.items()} if r.grades else {f.output: {}}
-            for g, add in outs.items():
+            # each grade of a graded recipe is checked with what it adds and its share of the base inputs
+            # (a plain recipe: its output, with all of them)
+            outs = {g: (x.add, x.base) for g, x in r.grades.items()} if r.grades else {f.output: ({}, 1.0)}
+            for g, (add, base) in outs.items():
                 if not (ok and r.inputs and g in commodities and all(c in commodities for c in add)) or \
                         {g, *r.inputs, *r.coproducts, *add} & bad_content:
                     continue
-                re_in = (sum(x / r.yield_ * commodities[c].content for c, x in r.inputs.items())
+                re_in = (sum(base * x / r.yield_ * commodities[c].content for c, x in r.inputs.items())
                          + sum((x * commodities[c].content for c, x in add.items()), 0.0))[RE_MASK].sum()
                 re_out = commodities[g].content[RE_MASK].sum() + sum(
-                    x * commodities[c].content[RE_MASK].sum() for c, x in r.coproducts.items())
+                    base * x * commodities[c].content[RE_MASK].sum() for c, x in r.coproducts.items())
                 if re_out > re_in * (1 + 1e-9) + 1e-12:
                     where = q + ("grades", g) if r.grades else q
                     ck.error(where, f"outputs hold more rare earth than inputs: {re_out:.6g} t vs {re_in:.6g} t "
