@@ -401,11 +401,7 @@ class GradeRecipe(FixedRecipe):
 
     def batch_possible(self, thr):
         """Whether the base inputs on hand make ``thr`` t of the grade that needs the least of them."""
-        b = min(self.base)
-        for st, n, _ in self.need:
-            if st.qty / (n * b) < thr:
-                return False
-        return True
+        return super().batch_possible(thr * min(self.base))
 
     def steer(self, fn):
         """Call ``fn(recipe, now, desired)`` at each update of the mix; it returns the desired shares."""
