@@ -59,8 +59,9 @@ class RuleRT:
         self.spec = spec
         self.mechanism = spec.mechanism
         self.rng = rng
-        # commodity -> (composition, controlled content): the last one seen, frozen so it cannot go stale
-        self._content = {}
+        # commodity -> (composition, whether its content reaches the threshold): the last one seen,
+        # frozen so it cannot go stale
+        self._over = {}
         self._bounds = tuple(spec.boundaries()) + (math.inf,)
         self._force = (0.0, -1.0, False)   # [lo, hi) over which in_force holds its value
 
@@ -133,13 +134,13 @@ class RuleRT:
             return False
         s = self.spec
         if ln.commodity not in s.commodities:
-            seen = self._content.get(ln.commodity)
+            seen = self._over.get(ln.commodity)
             if seen is not None and seen[0] is comp:
-                c = seen[1]
+                over = seen[1]
             else:
-                c = self.content(comp, ln.commodity)
-                self._content[ln.commodity] = (freeze(comp), c)
-            if not s.over_threshold(c):
+                over = s.over_threshold(self.content(comp, ln.commodity))
+                self._over[ln.commodity] = (freeze(comp), over)
+            if not over:
                 return False
         for exporters, a, b in s.general_licences:
             if ln.src.id in exporters and a <= now < b:

@@ -8,13 +8,15 @@ Two kinds:
   7-day periods a month holds four or five, and its flows jump by a quarter).
 
 Both answer the same questions: the index of the period holding day ``t``, and where period
-``k`` starts and ends.
+``k`` starts and ends; :meth:`~FixedPeriods.at` answers all three at once, as a :class:`Period`.
 
 Examples
 --------
 >>> p = FixedPeriods(7.0)
 >>> p.index(15.0), p.start(2), p.end(2)
 (2, 14.0, 21.0)
+>>> p.at(15.0)
+Period(k=2, start=14.0, end=21.0)
 >>> import datetime as dt
 >>> from supplysim.model.specs import Calendar
 >>> q = CalendarPeriods(Calendar(dt.date(2024, 1, 1)), 4)
@@ -29,10 +31,40 @@ import datetime as _dt
 import math
 from bisect import bisect_right
 
-__all__ = ["FixedPeriods", "CalendarPeriods", "periods_of"]
+__all__ = ["Period", "FixedPeriods", "CalendarPeriods", "periods_of"]
 
 
-class FixedPeriods:
+class Period:
+    """Period ``k``: from day ``start`` to day ``end``, ``length`` days."""
+
+    __slots__ = ("k", "start", "end", "length")
+
+    def __init__(self, k, start, end, length):
+        self.k = k
+        self.start = start
+        self.end = end
+        self.length = length
+
+    def __repr__(self):
+        return f"Period(k={self.k}, start={self.start}, end={self.end})"
+
+
+class _Periods:
+    """What both kinds share: the period holding a day, as one object."""
+
+    _last = Period(None, 0.0, 0.0, 0.0)
+
+    def at(self, t) -> Period:
+        """The period holding day ``t`` (the same object while ``t`` stays in it: plants, lanes and
+        buyers ask this on every step)."""
+        k = self.index(t)
+        p = self._last
+        if p.k != k:
+            p = self._last = Period(k, self.start(k), self.end(k), self.length(k))
+        return p
+
+
+class FixedPeriods(_Periods):
     """Periods of ``days`` days from day 0."""
 
     def __init__(self, days):
@@ -55,7 +87,7 @@ class FixedPeriods:
         return (math.floor(t / self.days + 1e-9) + 1) * self.days
 
 
-class CalendarPeriods:
+class CalendarPeriods(_Periods):
     """Each calendar month in ``per_month`` equal periods (period 0 starts on the model's start day)."""
 
     def __init__(self, calendar, per_month):
@@ -117,10 +149,10 @@ class CalendarPeriods:
         return self.start(k + 1) - self.start(k)
 
     def next_review(self, t):
-        k = self.index(t)
-        if self.end(k) - t <= 1e-9 * self.length(k):
-            k += 1
-        return self.start(k + 1)
+        p = self.at(t)
+        if p.end - t <= 1e-9 * p.length:
+            return self.end(p.k + 1)
+        return p.end
 
 
 def periods_of(model):
