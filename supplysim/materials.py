@@ -76,6 +76,7 @@ class Layout:
         self.block = len(self.countries) * self.n_re
         self.size = self.n_el + len(self.STAGES) * self.block
         self._interned = {}   # vector bytes -> the one array with those values
+        self._interned_ids = set()   # their ids (the dict keeps them alive, so ids stay unique)
 
     @property
     def tracks_origin(self) -> bool:
@@ -92,9 +93,14 @@ class Layout:
         key = v.tobytes()
         got = self._interned.get(key)
         if got is None:
-            v.flags.writeable = False
+            v.setflags(write=False)
             got = self._interned[key] = v
+            self._interned_ids.add(id(v))
         return got
+
+    def interned(self, v) -> bool:
+        """Whether ``v`` is the one array of its values that :meth:`intern` keeps."""
+        return id(v) in self._interned_ids
 
     def _base(self, stage):
         return self.n_el + self.STAGES.index(stage) * self.block

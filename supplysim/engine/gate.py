@@ -285,10 +285,6 @@ class Licence(RuleRT):
         self._buf = None
         self._i = BLOCK
 
-    def allow(self, ln, req, now):
-        cred = self.licensed(ln, now)
-        return cred if cred < req else req
-
     def consume(self, ln, q):
         self.credit[ln.id] -= q
 
@@ -338,8 +334,8 @@ class Licence(RuleRT):
         self._i = i + 1
         return self._buf[0][i], self._buf[1][i], self._buf[2][i]
 
-    def licensed(self, ln, now):
-        """Tonnes ``ln`` may ship now under licence; apply for what is owed and not covered."""
+    def allow(self, ln, req, now):
+        """Of ``req`` t, what ``ln`` may ship now under licence; apply for what is owed and not covered."""
         key = ln.id
         pend = self.pending.get(key, 0.0)
         cred = self.credit.get(key, 0.0)
@@ -350,7 +346,7 @@ class Licence(RuleRT):
             self.pending[key] = pend + need
             self.applied.append((now, need))
             self.sim.env.call(delay, self._decide, (ln, need, now, u))
-        return cred
+        return cred if cred < req else req
 
     def _decide(self, application):
         ln, q, t_app, u = application

@@ -60,7 +60,7 @@ class _Periods:
         k = self.index(t)
         p = self._last
         if p.k != k:
-            p = self._last = Period(k, self.start(k), self.end(k), self.length(k))
+            p = self._last = self.period(k)
         return p
 
 
@@ -81,6 +81,11 @@ class FixedPeriods(_Periods):
 
     def length(self, k):
         return self.days
+
+    def period(self, k) -> Period:
+        """Period ``k``."""
+        d = self.days
+        return Period(k, k * d, (k + 1) * d, d)
 
     def next_review(self, t):
         """The first period start after ``t`` (a start within 1e-9 periods of ``t`` counts as ``t``'s own)."""
@@ -147,6 +152,11 @@ class CalendarPeriods(_Periods):
 
     def length(self, k):
         return self.start(k + 1) - self.start(k)
+
+    def period(self, k) -> Period:
+        """Period ``k``."""
+        a, b = self.start(k), self.start(k + 1)
+        return Period(k, a, b, b - a)
 
     def next_review(self, t):
         p = self.at(t)

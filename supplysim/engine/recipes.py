@@ -133,16 +133,20 @@ class FixedRecipe:
     def _make_vectors(self):
         out = self._base_output()
         lay = self.plant.sim.layout
+        # Outputs of interned inputs are interned: inputs that return to a composition they had
+        # then give the same output object, and the stocks downstream have nothing to mix.
+        # Outputs of mixed inputs rarely recur; hashing each would cost more than it saves.
+        keep_one = lay.intern if all([lay.interned(st.comp) for st in self.inputs]) else freeze
         co = ()
         if self.co:
-            co_comp = lay.intern(out * self._inv_mix)
+            co_comp = keep_one(out * self._inv_mix)
             co = [(st, q, co_comp, c) for st, q, c in self.co]
         raw = out
         if self._stamp is not None:
             src, keep = self._stamp
             out = out.take(src)    # a new array: the unstamped one is the ledger's
             out *= keep
-        return lay.intern(out), co, raw
+        return keep_one(out), co, raw
 
     def make(self, q, now):
         plant = self.plant

@@ -19,7 +19,7 @@ __all__ = ["Stock", "Ledger", "EPS", "freeze"]
 
 def freeze(comp):
     """Mark composition ``comp`` read-only (before caching something by its identity); return it."""
-    comp.flags.writeable = False
+    comp.setflags(write=False)
     return comp
 
 
