@@ -86,12 +86,12 @@ class Lane:
         self._i = i + 1
         return self._buf[i]
 
-    def room(self, period):
-        """Quantity the lane can still carry in ``period`` (a :class:`~.periods.Period`; None = unlimited)."""
+    def room(self, k, days):
+        """Quantity the lane can still carry in period ``k``, ``days`` long (None = unlimited)."""
         if self.cap_per_day is None:
             return None
-        if self.k != period.k:
-            self.k = period.k
+        if self.k != k:
+            self.k = k
             self.used = 0.0
-            self.cap_k = self.cap_per_day * period.length
+            self.cap_k = self.cap_per_day * days
         return self.cap_k - self.used

@@ -143,7 +143,8 @@ class Node:
                 if r <= 0:
                     break
             if ln.cap_per_day is not None and r > 0:
-                room = ln.room(sim.periods.at(now))
+                k = sim.periods.index(now)
+                room = ln.room(k, sim.periods.length(k))
                 if room < r:
                     r = room if room > 0 else 0.0
                     capped = True
@@ -170,7 +171,7 @@ class Node:
         if capped and c not in self.retry and self.owed[c] > EPS:
             # a lane ran out of capacity: try again when the next period opens
             self.retry.add(c)
-            self.env.call(sim.periods.at(now).end - now, self._retry, c)
+            self.env.call(sim.periods.end(sim.periods.index(now)) - now, self._retry, c)
         plant = self.plant
         if plant is not None and plant.loop.waiting and c in plant.makes:
             plant.nudge(now)

@@ -8,15 +8,13 @@ Two kinds:
   7-day periods a month holds four or five, and its flows jump by a quarter).
 
 Both answer the same questions: the index of the period holding day ``t``, and where period
-``k`` starts and ends; :meth:`~FixedPeriods.at` answers all three at once, as a :class:`Period`.
+``k`` starts and ends.
 
 Examples
 --------
 >>> p = FixedPeriods(7.0)
 >>> p.index(15.0), p.start(2), p.end(2)
 (2, 14.0, 21.0)
->>> p.at(15.0)
-Period(k=2, start=14.0, end=21.0)
 >>> import datetime as dt
 >>> from supplysim.model.specs import Calendar
 >>> q = CalendarPeriods(Calendar(dt.date(2024, 1, 1)), 4)
@@ -31,40 +29,10 @@ import datetime as _dt
 import math
 from bisect import bisect_right
 
-__all__ = ["Period", "FixedPeriods", "CalendarPeriods", "periods_of"]
+__all__ = ["FixedPeriods", "CalendarPeriods", "periods_of"]
 
 
-class Period:
-    """Period ``k``: from day ``start`` to day ``end``, ``length`` days."""
-
-    __slots__ = ("k", "start", "end", "length")
-
-    def __init__(self, k, start, end, length):
-        self.k = k
-        self.start = start
-        self.end = end
-        self.length = length
-
-    def __repr__(self):
-        return f"Period(k={self.k}, start={self.start}, end={self.end})"
-
-
-class _Periods:
-    """What both kinds share: the period holding a day, as one object."""
-
-    _last = Period(None, 0.0, 0.0, 0.0)
-
-    def at(self, t) -> Period:
-        """The period holding day ``t`` (the same object while ``t`` stays in it: plants, lanes and
-        buyers ask this on every step)."""
-        k = self.index(t)
-        p = self._last
-        if p.k != k:
-            p = self._last = self.period(k)
-        return p
-
-
-class FixedPeriods(_Periods):
+class FixedPeriods:
     """Periods of ``days`` days from day 0."""
 
     def __init__(self, days):
@@ -82,17 +50,12 @@ class FixedPeriods(_Periods):
     def length(self, k):
         return self.days
 
-    def period(self, k) -> Period:
-        """Period ``k``."""
-        d = self.days
-        return Period(k, k * d, (k + 1) * d, d)
-
     def next_review(self, t):
         """The first period start after ``t`` (a start within 1e-9 periods of ``t`` counts as ``t``'s own)."""
         return (math.floor(t / self.days + 1e-9) + 1) * self.days
 
 
-class CalendarPeriods(_Periods):
+class CalendarPeriods:
     """Each calendar month in ``per_month`` equal periods (period 0 starts on the model's start day)."""
 
     def __init__(self, calendar, per_month):
@@ -153,16 +116,11 @@ class CalendarPeriods(_Periods):
     def length(self, k):
         return self.start(k + 1) - self.start(k)
 
-    def period(self, k) -> Period:
-        """Period ``k``."""
-        a, b = self.start(k), self.start(k + 1)
-        return Period(k, a, b, b - a)
-
     def next_review(self, t):
-        p = self.at(t)
-        if p.end - t <= 1e-9 * p.length:
-            return self.end(p.k + 1)
-        return p.end
+        k = self.index(t)
+        if self.end(k) - t <= 1e-9 * self.length(k):
+            k += 1
+        return self.start(k + 1)
 
 
 def periods_of(model):

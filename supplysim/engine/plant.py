@@ -69,7 +69,7 @@ class Plant:
         self.co_stocks = tuple((c, node.stock(c)) for c in _coproducts(spec) if c != spec.output)
         self.made = 0.0            # made in the current period
         self.period_cap = 0.0      # this period's capacity (t of main output)
-        self.period = None         # the period of the last step (a :class:`~.periods.Period`)
+        self.k = None              # the period of the last step
         self.wip = 0.0
         self.produced = 0.0
         self.in_process = set()    # batches in process (for the invariant check)
@@ -154,12 +154,12 @@ class Plant:
         last_cap = None
         while True:
             now = env.now
-            period = periods.at(now)
-            if period is not self.period:
-                self.period = period
+            k = periods.index(now)
+            if k != self.k:
+                self.k = k
                 self.made = 0.0
             per_day = self.cap_per_day(now)
-            cap = per_day * period.length
+            cap = per_day * periods.length(k)
             if cap != last_cap:
                 # inputs sized in days of cover follow capacity; a plant starting up orders its inputs
                 last_cap = cap
@@ -171,7 +171,7 @@ class Plant:
             if cap - self.made > EPS:
                 self.period_cap = cap
                 self.made += self.make_batch(cap - self.made, now, per_day)
-            end = period.end
+            end = periods.end(k)
             if cap - self.made <= (EPS * cap if cap > 1.0 else EPS):
                 yield end - now   # capacity used: the next batch is next period's
             elif self.blocked_by_target:
@@ -185,9 +185,9 @@ class Plant:
                 self._wake_at(hi)
                 yield WAIT
                 now = env.now
-                period = periods.at(now)
-                if period is self.period or now > period.start:
-                    yield period.end - now   # this period's batch was due at its start
+                k = periods.index(now)
+                if k == self.k or now > periods.start(k):
+                    yield periods.end(k) - now   # this period's batch was due at its start
             else:
                 if self.short_inputs:
                     # only a receipt can help before the period (or the capacity) changes

@@ -380,7 +380,7 @@ class GradeRecipe(FixedRecipe):
         self.mix_days = r.mix_days
         self.history = []          # (day, mix) at every update of the mix
         self.period_bound = False  # a grade with room has used its share of this period's capacity
-        self._period = None        # the period the per-grade counters are for
+        self._k = None             # the period the per-grade counters are for
         self._t = 0.0              # when the mix was last updated
         self.made = [0.0] * len(self.grades)
         self._cut = [False] * len(self.grades)   # grades the added inputs held back this period
@@ -416,10 +416,10 @@ class GradeRecipe(FixedRecipe):
         """Per grade: tonnes taken from its stock so far (shipped and delivered)."""
         return [st.removed() for st in self.out]
 
-    def _new_period(self, period, now):
+    def _new_period(self, k, now):
         """A new period: move the mix towards the grades' shares of what their buyers want; reset this
         period's counters."""
-        self._period = period
+        self._k = k
         self.made = [0.0] * len(self.grades)
         cur = self._shipped()
         owed = self.node.owed
@@ -450,10 +450,9 @@ class GradeRecipe(FixedRecipe):
         leave unused (up to its ``max_share``)."""
         plant = self.plant
         now = plant.env.now
-        period = plant.period
-        if period is not self._period:
-            self._new_period(period, now)
-        cap = per_day * period.length
+        if plant.k != self._k:
+            self._new_period(plant.k, now)
+        cap = per_day * plant.periods.length(plant.k)
         target = plant._target if plant._target is not None else plant._target_days * per_day
         owed = self.node.owed
         n = len(self.grades)
