@@ -76,7 +76,6 @@ class Layout:
         self.block = len(self.countries) * self.n_re
         self.size = self.n_el + len(self.STAGES) * self.block
         self._interned = {}   # vector bytes -> the one array with those values
-        self._interned_ids = set()   # their ids (the dict keeps them alive, so ids stay unique)
 
     @property
     def tracks_origin(self) -> bool:
@@ -86,8 +85,8 @@ class Layout:
     def intern(self, v):
         """The one read-only array equal to ``v`` (``v`` itself, frozen, the first time).
 
-        For vectors made outside the event loop and by recipes when their inputs
-        change: stocks and caches compare compositions by identity, so equal
+        For vectors made outside the event loop, and by recipes of a layout without
+        origin blocks: stocks and caches compare compositions by identity, so equal
         vectors made apart would be mixed and re-derived for nothing.
         """
         key = v.tobytes()
@@ -95,12 +94,7 @@ class Layout:
         if got is None:
             v.setflags(write=False)
             got = self._interned[key] = v
-            self._interned_ids.add(id(v))
         return got
-
-    def interned(self, v) -> bool:
-        """Whether ``v`` is the one array of its values that :meth:`intern` keeps."""
-        return id(v) in self._interned_ids
 
     def _base(self, stage):
         return self.n_el + self.STAGES.index(stage) * self.block

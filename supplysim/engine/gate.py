@@ -300,12 +300,13 @@ class Licence(RuleRT):
         ``RULE:approved_t`` and ``RULE:refused_t`` (by the month of the decision), in t."""
         n = len(edges) - 1
         app, ok, no = (np.zeros(n) for _ in range(3))
-        for t, q in self.applied:
-            i = int(np.searchsorted(edges, t, side="right")) - 1
+        # the month of every application and decision in one search each (there are thousands)
+        months = np.searchsorted(edges, [t for t, _ in self.applied], side="right") - 1
+        for i, (_, q) in zip(months.tolist(), self.applied):
             if 0 <= i < n:
                 app[i] += q
-        for _, t, delay, approved, q in self.log:
-            j = int(np.searchsorted(edges, t + delay, side="right")) - 1
+        months = np.searchsorted(edges, [t + delay for _, t, delay, _, _ in self.log], side="right") - 1
+        for j, (_, _, _, approved, q) in zip(months.tolist(), self.log):
             if 0 <= j < n:
                 (ok if approved else no)[j] += q
         rid = self.spec.id

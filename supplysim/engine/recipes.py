@@ -104,6 +104,11 @@ class FixedRecipe:
         self.loss_f = 1.0 / r.yield_ - 1.0 - sum(r.coproducts.values()) / mix
         stage = origin_stage(spec.stage)
         self._stamp = sim.layout.stamper(stage, spec.country) if stage else None
+        # Without origin blocks a model has few distinct compositions, and they recur: interned
+        # outputs let the stocks downstream skip mixing equal material. With origin blocks the
+        # outputs of mixed inputs rarely recur (two in three were new in a default-model replication)
+        # and hashing each costs more than it saves, so they are only made read-only.
+        self._keep = sim.layout.intern if not sim.layout.tracks_origin else freeze
         self._key = None      # the input compositions the cached vectors were made from
         self._vectors = None  # (output vector, co-products, unstamped output vector)
 
@@ -132,21 +137,16 @@ class FixedRecipe:
 
     def _make_vectors(self):
         out = self._base_output()
-        lay = self.plant.sim.layout
-        # Outputs of interned inputs are interned: inputs that return to a composition they had
-        # then give the same output object, and the stocks downstream have nothing to mix.
-        # Outputs of mixed inputs rarely recur; hashing each would cost more than it saves.
-        keep_one = lay.intern if all([lay.interned(st.comp) for st in self.inputs]) else freeze
         co = ()
         if self.co:
-            co_comp = keep_one(out * self._inv_mix)
+            co_comp = self._keep(out * self._inv_mix)
             co = [(st, q, co_comp, c) for st, q, c in self.co]
         raw = out
         if self._stamp is not None:
             src, keep = self._stamp
             out = out.take(src)    # a new array: the unstamped one is the ledger's
             out *= keep
-        return keep_one(out), co, raw
+        return self._keep(out), co, raw
 
     def make(self, q, now):
         plant = self.plant
