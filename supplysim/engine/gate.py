@@ -271,6 +271,16 @@ class Quota(RuleRT):
 
 
 
+def _by_month(edges, parts):
+    """Tonnes of ``(day, tonnes)`` parts summed by the month (between ``edges``) holding each day, in
+    their order; days outside the months are left out. One search for all: there are thousands."""
+    out = np.zeros(len(edges) - 1)
+    i = np.searchsorted(edges, [d for d, _ in parts], side="right") - 1
+    inside = (i >= 0) & (i < len(out))
+    np.add.at(out, i[inside], np.array([q for _, q in parts], dtype=float)[inside])
+    return out
+
+
 @control("licence")
 class Licence(RuleRT):
     """Holds what it controls until a licence for it is decided."""
@@ -298,17 +308,9 @@ class Licence(RuleRT):
     def monthly(self, edges):
         """Licence volumes per month: ``RULE:applied_t`` (by the month the exporter applied),
         ``RULE:approved_t`` and ``RULE:refused_t`` (by the month of the decision), in t."""
-        n = len(edges) - 1
-        app, ok, no = (np.zeros(n) for _ in range(3))
-        # the month of every application and decision in one search each (there are thousands)
-        months = np.searchsorted(edges, [t for t, _ in self.applied], side="right") - 1
-        for i, (_, q) in zip(months.tolist(), self.applied):
-            if 0 <= i < n:
-                app[i] += q
-        months = np.searchsorted(edges, [t + delay for _, t, delay, _, _ in self.log], side="right") - 1
-        for j, (_, _, _, approved, q) in zip(months.tolist(), self.log):
-            if 0 <= j < n:
-                (ok if approved else no)[j] += q
+        app = _by_month(edges, self.applied)
+        ok = _by_month(edges, [(t + delay, q) for _, t, delay, approved, q in self.log if approved])
+        no = _by_month(edges, [(t + delay, q) for _, t, delay, approved, q in self.log if not approved])
         rid = self.spec.id
         return [f"{rid}:applied_t", f"{rid}:approved_t", f"{rid}:refused_t"], [app, ok, no]
 

@@ -107,8 +107,8 @@ class FixedRecipe:
         # Without origin blocks a model has few distinct compositions, and they recur: interned
         # outputs let the stocks downstream skip mixing equal material. With origin blocks the
         # outputs of mixed inputs rarely recur (two in three were new in a default-model replication)
-        # and hashing each costs more than it saves, so they are only made read-only.
-        self._keep = sim.layout.intern if not sim.layout.tracks_origin else freeze
+        # and hashing each costs more than it saves, so they are only made read-only (``_seal``).
+        self._seal = sim.layout.intern if not sim.layout.tracks_origin else freeze
         self._key = None      # the input compositions the cached vectors were made from
         self._vectors = None  # (output vector, co-products, unstamped output vector)
 
@@ -139,14 +139,14 @@ class FixedRecipe:
         out = self._base_output()
         co = ()
         if self.co:
-            co_comp = self._keep(out * self._inv_mix)
+            co_comp = self._seal(out * self._inv_mix)
             co = [(st, q, co_comp, c) for st, q, c in self.co]
         raw = out
         if self._stamp is not None:
             src, keep = self._stamp
             out = out.take(src)    # a new array: the unstamped one is the ledger's
             out *= keep
-        return self._keep(out), co, raw
+        return self._seal(out), co, raw
 
     def make(self, q, now):
         plant = self.plant
