@@ -9,11 +9,16 @@ same results, replication by replication.
 
     python benchmarks/bench_speed.py --old ../wt-before                      # CPU s/rep, 3 rounds
     python benchmarks/bench_speed.py --old ../wt-before --instructions       # + valgrind instructions
+    python benchmarks/bench_speed.py --old ../wt-before --check yearly       # the new engine checks as sweeps do
 
 CPU seconds are the process time of ``Simulation(...)`` + ``run(years=...)`` (model
 parsed once before). Instructions per replication are those of a process that loads
 the model and runs one replication minus those of one that only loads it (valgrind's
 callgrind; the machine has no hardware counters), so imports and parsing are left out.
+
+Both engines check their invariants at every month end unless ``--check yearly`` (or ``off``)
+is given: that is passed to the new engine's ``Simulation(check=...)`` (an engine whose
+``check`` is a switch reads any setting but ``off`` as on, and checks monthly).
 """
 from __future__ import annotations
 
@@ -44,7 +49,7 @@ def worker(a):
     reps = []
     for r in range(a.first, a.first + a.reps):
         t0, w0 = time.process_time(), time.perf_counter()
-        sim = Simulation(model, seed=a.seed, replication=r)
+        sim = Simulation(model, seed=a.seed, replication=r, check=a.check != "off" if a.old_engine else a.check)
         res = sim.run(years=a.years)
         t1, w1 = time.process_time(), time.perf_counter()
         reps.append({"rep": r, "cpu_s": t1 - t0, "wall_s": w1 - w0, "events": events_processed(sim.env),
@@ -55,7 +60,8 @@ def worker(a):
 def run_worker(tree, scenario, reps, first, a, valgrind=False):
     env = dict(os.environ, PYTHONPATH=str(tree))
     cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", "--scenario", scenario, "--reps", str(reps),
-           "--first", str(first), "--years", str(a.years), "--seed", str(a.seed), "--model", str(a.model)]
+           "--first", str(first), "--years", str(a.years), "--seed", str(a.seed), "--model", str(a.model),
+           "--check", a.check] + (["--old-engine"] if tree != ROOT else [])
     if valgrind:
         cmd = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null"] + cmd
     p = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=tree)
@@ -78,10 +84,13 @@ def main(argv=None):
     p.add_argument("--scenarios", nargs="+", default=list(SCENARIOS))
     p.add_argument("--instructions", action="store_true", help="also count instructions per replication (valgrind)")
     p.add_argument("--model", default=str(MODEL))
+    p.add_argument("--check", choices=("monthly", "yearly", "off"), default="monthly",
+                   help="the new engine's invariant checks (default monthly, as the old engine's)")
     p.add_argument("--out", default="speed.json")
     p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--scenario", help=argparse.SUPPRESS)
     p.add_argument("--first", type=int, default=0, help=argparse.SUPPRESS)
+    p.add_argument("--old-engine", action="store_true", help=argparse.SUPPRESS)
     a = p.parse_args(argv)
     if a.worker:
         return worker(a)
@@ -94,7 +103,8 @@ def main(argv=None):
     commits = {k: subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=t, capture_output=True,
                                  text=True).stdout.strip() for k, t in trees.items()}
     data = {"benchmark": "speed", "command": "python benchmarks/bench_speed.py " + " ".join(sys.argv[1:]),
-            "machine": machine(), "commits": commits, "years": a.years, "seed": a.seed, "rounds": a.rounds,
+            "machine": machine(), "commits": commits, "years": a.years, "seed": a.seed, "check": a.check,
+            "rounds": a.rounds,
             "reps_per_round": a.reps, "scenarios": {}}
     for sc in a.scenarios:
         runs = {"old": [], "new": []}
@@ -130,7 +140,7 @@ def main(argv=None):
                      "yes" if d["same_results"] else "NO"])
     print()
     print(f"old = {shown(trees['old'])} ({commits['old']}), new = {commits['new']}; {a.years:g} years, seed {a.seed}, "
-          f"{a.rounds} rounds x {a.reps} reps per engine")
+          f"{a.rounds} rounds x {a.reps} reps per engine; the new engine's invariant checks {a.check}")
     print(table(rows, ["scenario", "old CPU s/rep", "new CPU s/rep", "speed-up (CPU)", "old G instr/rep",
                        "new G instr/rep", "speed-up (instr)", "events/rep old / new", "same results"]))
     print(f"\nwritten {shown(path)}")

@@ -10,9 +10,23 @@ from pathlib import Path
 
 from ..model.fields import MAX_YEARS
 
-__all__ = ["main"]
+__all__ = ["main", "add_check_option"]
 
 EXIT_MODEL = 2
+
+#: ``--check`` choices: the names of ``supplysim.engine.invariants.CHECKS`` (not imported: ``--help``
+#: would then load the experiment layer), the sweeps' default first.
+CHECK_CHOICES = ("yearly", "monthly", "off")
+
+
+def add_check_option(parser):
+    """Add ``--check {yearly,monthly,off}`` (default yearly) and ``--no-check`` (``--check off``) to the
+    parser of a command that runs replications; the parsed option is ``check``."""
+    parser.add_argument("--check", choices=CHECK_CHOICES, default="yearly",
+                        help="how often each replication checks mass balance, stock signs and pipelines (default "
+                             "yearly: the totals are cumulative, so it catches what a monthly check does and dates "
+                             "it less closely; results are the same)")
+    parser.add_argument("--no-check", dest="check", action="store_const", const="off", help="--check off")
 
 
 def _default_model():

@@ -9,6 +9,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from . import add_check_option
+
 __all__ = ["register", "cmd_compare", "cmd_report"]
 
 
@@ -39,8 +41,7 @@ def register(sub):
                    help="metric for --precision, every region's or one as name[REGION] (default delivered_share)")
     c.add_argument("--max-reps", type=int, help="upper bound on replications with --precision")
     c.add_argument("--no-report", action="store_true", help="skip figures and report.html")
-    c.add_argument("--no-check", action="store_true", help="skip the monthly invariant checks (a few per cent "
-                                                           "faster; results are the same)")
+    add_check_option(c)
     c.add_argument("--quiet", action="store_true", help="no progress")
     c.set_defaults(func=cmd_compare)
 
@@ -57,7 +58,7 @@ def cmd_compare(a):
     from ..paths import default_model_path
     scen = [s.strip() for s in a.scenarios.split(",") if s.strip()]
     exp = Experiment(a.model or str(default_model_path()), scenarios=scen, baseline=a.baseline, reps=a.reps,
-                     seed=a.seed, years=a.years, days=a.days, out=a.out, check=not a.no_check,
+                     seed=a.seed, years=a.years, days=a.days, out=a.out, check=a.check,
                      command=" ".join(["supplysim"] + sys.argv[1:]))
     executor = None
     client = None

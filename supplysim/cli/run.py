@@ -9,6 +9,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from . import add_check_option
+
 __all__ = ["register", "cmd_run", "cmd_scenarios"]
 
 
@@ -32,7 +34,7 @@ def register(sub):
     r.add_argument("--resume", action="store_true", help="continue the run stored in --out")
     r.add_argument("--replace", action="store_true", help="replace a run already stored in --out")
     r.add_argument("--quiet", action="store_true", help="no progress")
-    r.add_argument("--no-check", action="store_true", help="skip the invariant checks (a little faster)")
+    add_check_option(r)
     r.set_defaults(func=cmd_run)
 
     s = sub.add_parser("scenarios", help="list the scenarios shipped with a model")
@@ -60,7 +62,7 @@ def cmd_run(a):
     model_path = str(a.model or default_model_path())
     scen = a.scenario or "baseline"
     exp = Experiment(model_path, scenarios=[scen], reps=a.reps, seed=a.seed, years=a.years, days=a.days,
-                     out=Path("."), check=not a.no_check, command=" ".join(["supplysim"] + sys.argv[1:]))
+                     out=Path("."), check=a.check, command=" ".join(["supplysim"] + sys.argv[1:]))
     exp.out = Path(a.out) if a.out else _default_out(model_path, exp.models[scen].scenario_name)
     db = exp.out / "results.sqlite"
     if db.exists() and a.replace and not a.resume:

@@ -7,11 +7,30 @@ import numpy as np
 
 from ..materials import ELEMENTS
 
-__all__ = ["InvariantError", "balance", "check"]
+__all__ = ["InvariantError", "CHECKS", "check_setting", "balance", "check"]
+
+#: How often a run checks its invariants, in month ends between checks (a checked run is also checked
+#: at its end). The totals checked are cumulative (a leak of mass or of pipeline stays in them, and a
+#: stock that went negative keeps the day it did), so a yearly check catches what a monthly one does;
+#: the monthly check only dates a fault more closely. Sweeps check yearly, ``Simulation`` monthly.
+CHECKS = {"monthly": 1, "yearly": 12, "off": 0}
 
 
 class InvariantError(AssertionError):
     """A verification invariant (rule V1) failed during a run."""
+
+
+def check_setting(check) -> str:
+    """The name in :data:`CHECKS` of a ``check`` setting: a name, or ``True`` (monthly) or ``False`` (off).
+
+    >>> check_setting(True), check_setting("yearly"), CHECKS[check_setting("yearly")]
+    ('monthly', 'yearly', 12)
+    """
+    if check is True or check is False:
+        return "monthly" if check else "off"
+    if not isinstance(check, str) or check not in CHECKS:
+        raise ValueError(f"check must be one of {', '.join(CHECKS)} (or True/False), not {check!r}")
+    return check
 
 
 def _weighted(qs, vecs, size):
@@ -64,10 +83,13 @@ def balance(sim) -> dict:
             "in_process": wip, "delivered": delivered, "losses": led.losses[:e].copy()}
 
 
-def check(sim):
-    """Raise :class:`InvariantError` if mass balance, stock signs, pipelines or finiteness are off."""
+def check(sim, since=None):
+    """Raise :class:`InvariantError` if mass balance, stock signs, pipelines or finiteness are off
+    (``since``: the day of the last check that passed, named in the message)."""
     day = sim.env.now
     where = f"replication {sim.replication}, day {day:g}"
+    if since is not None:
+        where += f" (last checked on day {since:g})"
     b = balance(sim)
     for k, v in b.items():
         if not np.all(np.isfinite(v)):
@@ -83,6 +105,8 @@ def check(sim):
                 raise InvariantError(f"{where}: stock of {c} at {n.id} is {st.qty}")
             if st.qty < -1e-6:
                 raise InvariantError(f"{where}: negative stock of {c} at {n.id}: {st.qty}")
+            if st.overdrawn is not None:
+                raise InvariantError(f"{where}: the stock of {c} at {n.id} went negative on day {st.overdrawn:g}")
             if not n.unlimited and abs(st.initial + st.inflow - st.removed() - st.qty) > 1e-6 * max(1, st.inflow):
                 raise InvariantError(f"{where}: stock of {c} at {n.id} does not equal initial + in - out")
     tot = {}

@@ -74,7 +74,7 @@ class Stock:
     """
 
     __slots__ = ("qty", "comp", "area", "t_last", "sink_q", "sunk", "inflow", "outflow", "initial",
-                 "commodity", "dvec")
+                 "commodity", "dvec", "overdrawn")
 
     def __init__(self, qty, comp, now=0.0, commodity=""):
         self.commodity = commodity
@@ -88,6 +88,7 @@ class Stock:
         self.sunk = 0.0     # delivered to sinks up to the last flush
         self.inflow = 0.0
         self.outflow = 0.0
+        self.overdrawn = None   # the first day the stock went below zero (a fault every later check reports)
 
     def add(self, q, comp, now):
         """Receive ``q`` tonnes of composition ``comp`` (mixing)."""
@@ -117,8 +118,11 @@ class Stock:
             self.sink_q += q
         else:
             self.outflow += q
-        if self.qty < EPS:
-            self.qty = 0.0 if self.qty > -1e-6 else self.qty
+        if self.qty < EPS:   # taken down to about zero: rounding is cleared, an overdraft kept for the checks
+            if self.qty > -1e-6:
+                self.qty = 0.0
+            elif self.overdrawn is None:
+                self.overdrawn = now
 
     def take_to_sinks(self, qs, now):
         """``take(q, now, True)`` for each of ``qs`` above ``EPS`` in turn (deliveries to several demand
@@ -134,7 +138,10 @@ class Stock:
             self.qty -= q
             self.sink_q += q
             if self.qty < EPS:
-                self.qty = 0.0 if self.qty > -1e-6 else self.qty
+                if self.qty > -1e-6:
+                    self.qty = 0.0
+                elif self.overdrawn is None:
+                    self.overdrawn = now
 
     def count_delivery(self, q):
         """``q`` tonnes delivered to demand from an unlimited stock (which never runs down)."""

@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from ..engine import Simulation
+from ..engine.invariants import check_setting
 from ..engine.results import versions
 from ..model import load_model
 from ..model.overlay import Overrides
@@ -59,7 +60,7 @@ class ExperimentTask:
     replication: int
     until: float
     options: tuple = ()
-    check: bool = True
+    check: str = "yearly"
     overrides: Overrides = Overrides()   # key-path values set on top of the scenario (a design point)
     label: str = ""                      # the store's name for the run, when not the scenario's
 
@@ -100,10 +101,13 @@ class Experiment:
         Horizon (default: the model's ``years``).
     out : str or Path
         Output directory.
+    check : {"yearly", "monthly", "off"}
+        How often each replication checks its invariants (see ``Simulation``); sweeps check
+        yearly, which catches the faults a monthly check does at a twelfth of its cost.
     """
 
     def __init__(self, model, scenarios=("baseline",), baseline=None, reps=30, seed=None, years=None, days=None,
-                 out="runs/experiment", options=(), check=True, command=None, crn=True):
+                 out="runs/experiment", options=(), check="yearly", command=None, crn=True):
         self.model_path = str(model)
         self.scenarios = list(dict.fromkeys(scenarios))
         if not self.scenarios:
@@ -116,7 +120,7 @@ class Experiment:
         self.reps = int(reps)
         self.seed = seed
         self.options = tuple(options)
-        self.check = check
+        self.check = check_setting(check)
         self.crn = crn
         self.out = Path(out)
         self.command = command or " ".join(sys.argv)

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import sys
 
+from ..cli import add_check_option
+
 __all__ = ["register"]
 
 
@@ -31,7 +33,7 @@ def register(sub):
     j.add_argument("--dask", metavar="ADDRESS", help="run on a Dask scheduler, e.g. tcp://host:8786 (dask extra)")
     e.add_argument("--resume", action="store_true", help="continue the exploration stored in --out")
     e.add_argument("--no-report", action="store_true", help="skip the analysis, figures and report")
-    e.add_argument("--no-check", action="store_true", help="skip the monthly invariant checks (results the same)")
+    add_check_option(e)
     e.add_argument("--quiet", action="store_true", help="no progress")
     e.set_defaults(func=cmd_explore)
 
@@ -58,7 +60,7 @@ def cmd_explore(a):
     for name, v in (("--reps", a.reps), ("--jobs", a.jobs), ("--n", a.n)):
         _positive(name, v)
     exp = Exploration(a.model or str(default_model_path()), a.spec, design=a.design, n=a.n, reps=a.reps,
-                      seed=a.seed, years=a.years, days=a.days, out=a.out, check=not a.no_check,
+                      seed=a.seed, years=a.years, days=a.days, out=a.out, check=a.check,
                       command=" ".join(["supplysim"] + sys.argv[1:]), second_order=a.second_order)
     client = executor = None
     if a.dask:

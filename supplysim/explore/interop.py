@@ -156,7 +156,7 @@ class SupplysimFunction:
     Picklable (plain fields), so ema-workbench's multiprocessing evaluator can ship it to workers.
     """
 
-    def __init__(self, model_path, spec, scenario, reps, entropy, until, check=True):
+    def __init__(self, model_path, spec, scenario, reps, entropy, until, check="yearly"):
         self.model_path, self.spec, self.scenario = model_path, spec, scenario
         self.reps, self.entropy, self.until, self.check = reps, entropy, until, check
 
@@ -183,7 +183,7 @@ def _ema_parameter(p):
     return RealParameter(p.name, p.low, p.high)
 
 
-def ema_model(model, spec, reps=3, seed=None, years=None, days=None, name="supplysim", check=True):
+def ema_model(model, spec, reps=3, seed=None, years=None, days=None, name="supplysim", check="yearly"):
     """An ema-workbench ``Model`` running supplysim with the explore file's uncertainties, levers and outcomes.
 
     ema-workbench samples continuous uncertainties uniformly over their range (the

@@ -49,6 +49,7 @@ from ..experiment.executors import describe_executor, execute
 from ..experiment.experiment import ExperimentTask, run_experiment_task
 from ..experiment.experiment import _bar, _log_to   # the compare run's progress bar and log file
 from ..experiment.store import Store, repair
+from ..engine.invariants import check_setting
 from ..engine.results import versions
 from ..model import load_model
 from ..model.errors import ModelError, Problem
@@ -156,14 +157,14 @@ class Exploration:
     """
 
     def __init__(self, model, spec, design=None, n=None, reps=3, seed=None, years=None, days=None,
-                 out="runs/explore", check=True, command=None, evaluator=None, second_order=False):
+                 out="runs/explore", check="yearly", command=None, evaluator=None, second_order=False):
         from .spec import Spec, load_spec
         self.spec = spec if isinstance(spec, Spec) else load_spec(spec)
         self.model_path = None if model is None else str(model)
         self.design_kind, self.n = design, n
         if reps < 1:
             raise ValueError("reps must be at least 1")
-        self.reps, self.seed, self.check = int(reps), seed, check
+        self.reps, self.seed, self.check = int(reps), seed, check_setting(check)
         self.out = Path(out)
         self.command = command or " ".join(sys.argv)
         self.evaluator = evaluator
