@@ -5,6 +5,16 @@ was; a change that alters results on purpose changes some, and says which.
 
     python benchmarks/fingerprint.py --out fp.json            # record
     python benchmarks/fingerprint.py --compare fp.json        # check against a record
+
+Fingerprints hash results to the last bit, so a record holds for one machine and one set of
+library versions: a record of the same commit made on another machine (its numpy and scipy
+versions not recorded) gave 9 of 31 equal on this one (x86-64 with AVX-512, Python 3.11.7,
+numpy 2.4.6, scipy 1.17.1): the tutorial's and the peer network's, none of the default
+model's. OpenBLAS's and numpy's CPU kernels are not the cause (forcing others,
+``OPENBLAS_CORETYPE=Haswell`` or numpy without AVX-512, changes none), so it is a library
+version. ``results/fingerprints.json`` was recorded on this machine. Before comparing,
+record the fingerprints of the commit to compare with on the machine at hand (``--out``
+from a checkout of it).
 """
 from __future__ import annotations
 
