@@ -11,7 +11,7 @@ library versions: a record of the same commit made on another machine (its numpy
 versions not recorded) gave 9 of 31 equal on this one (x86-64 with AVX-512, Python 3.11.7,
 numpy 2.4.6, scipy 1.17.1): the tutorial's and the peer network's, none of the default
 model's. OpenBLAS's and numpy's CPU kernels are not the cause (forcing others,
-``OPENBLAS_CORETYPE=Haswell`` or numpy without AVX-512, changes none), so it is a library
+``OPENBLAS_CORETYPE=Haswell`` or numpy without AVX-512, changes none), so most likely a library
 version. ``results/fingerprints.json`` was recorded on this machine. Before comparing,
 record the fingerprints of the commit to compare with on the machine at hand (``--out``
 from a checkout of it).
