@@ -18,11 +18,17 @@ TUTORIAL = Path(__file__).resolve().parents[1] / "models" / "examples" / "tutori
 FAULT_DAY = 100.0
 
 
-def _run_with_fault(check, fault):
-    """Run the tutorial for a year with ``fault(stock, now)`` applied to the separator's oxide on day 100."""
+def _sim_with_fault(check, fault):
+    """The tutorial, with ``fault(stock, now)`` to be applied to the separator's oxide on day 100."""
     sim = Simulation(load_model(TUTORIAL), seed=1, check=check)
     stock = sim.nodes["separator"].stocks["ndpr_oxide"]
     sim.env.call(FAULT_DAY - sim.env.now, lambda _: fault(stock, sim.env.now))
+    return sim
+
+
+def _run_with_fault(check, fault):
+    """Run :func:`_sim_with_fault` for a year; the day the check failed and its message."""
+    sim = _sim_with_fault(check, fault)
     with pytest.raises(InvariantError) as ei:
         sim.run(until=365.0)
     return sim.env.now, str(ei.value)
@@ -59,9 +65,7 @@ def test_an_overdraft_put_back_before_the_check_is_still_reported(check):
 
 
 def test_a_run_without_checks_does_not_see_the_fault():
-    sim = Simulation(load_model(TUTORIAL), seed=1, check="off")
-    stock = sim.nodes["separator"].stocks["ndpr_oxide"]
-    sim.env.call(FAULT_DAY - sim.env.now, lambda _: _leak(stock, sim.env.now))
+    sim = _sim_with_fault("off", _leak)
     sim.run(until=365.0)
     with pytest.raises(InvariantError, match="mass balance off by"):
         sim.check_invariants()

@@ -118,11 +118,8 @@ class Stock:
             self.sink_q += q
         else:
             self.outflow += q
-        if self.qty < EPS:   # taken down to about zero: rounding is cleared, an overdraft kept for the checks
-            if self.qty > -1e-6:
-                self.qty = 0.0
-            elif self.overdrawn is None:
-                self.overdrawn = now
+        if self.qty < EPS:
+            self._emptied(now)
 
     def take_to_sinks(self, qs, now):
         """``take(q, now, True)`` for each of ``qs`` above ``EPS`` in turn (deliveries to several demand
@@ -138,10 +135,14 @@ class Stock:
             self.qty -= q
             self.sink_q += q
             if self.qty < EPS:
-                if self.qty > -1e-6:
-                    self.qty = 0.0
-                elif self.overdrawn is None:
-                    self.overdrawn = now
+                self._emptied(now)
+
+    def _emptied(self, now):
+        # taken down to about zero: rounding is cleared, an overdraft is kept for the invariant checks
+        if self.qty > -1e-6:
+            self.qty = 0.0
+        elif self.overdrawn is None:
+            self.overdrawn = now
 
     def count_delivery(self, q):
         """``q`` tonnes delivered to demand from an unlimited stock (which never runs down)."""

@@ -201,7 +201,7 @@ def ema_model(model, spec, reps=3, seed=None, years=None, days=None, name="suppl
     from ..random import as_entropy
     from .run import Exploration
     exp = Exploration(model, spec, reps=reps, seed=seed, years=years, days=days, check=check, out=os.devnull)
-    fn = SupplysimFunction(exp.model_path, exp.spec, exp.scenario, exp.reps, as_entropy(seed), exp.until, check)
+    fn = SupplysimFunction(exp.model_path, exp.spec, exp.scenario, exp.reps, as_entropy(seed), exp.until, exp.check)
     m = Model(re.sub(r"\W", "_", name), function=fn)
     m.uncertainties = [_ema_parameter(p) for p in exp.spec.uncertainties]
     m.levers = [_ema_parameter(p) for p in exp.spec.levers]
