@@ -17,8 +17,9 @@ the model and runs one replication minus those of one that only loads it (valgri
 callgrind; the machine has no hardware counters), so imports and parsing are left out.
 
 Both engines check their invariants at every month end unless ``--check yearly`` (or ``off``)
-is given: that is passed to the new engine's ``Simulation(check=...)`` (an engine whose
-``check`` is a switch reads any setting but ``off`` as on, and checks monthly).
+is given: the setting goes to both engines' ``Simulation(check=...)``, except that an engine
+from before check cadences (whose ``check`` is a switch) is given on for any setting but
+``off``, and checks monthly.
 """
 from __future__ import annotations
 
@@ -46,10 +47,15 @@ def worker(a):
         sys.exit(f"supplysim imported from {supplysim.__file__}, not from {tree}")
     from fingerprint import fingerprint   # (after supplysim: it must not put this checkout first)
     model = load_model(a.model, scenario=None if a.scenario == "baseline" else a.scenario)
+    try:
+        from supplysim.engine.invariants import CHECKS   # noqa: F401 (an engine that takes a cadence)
+        check = a.check
+    except ImportError:
+        check = a.check != "off"   # an engine before cadences: checks are a switch, monthly when on
     reps = []
     for r in range(a.first, a.first + a.reps):
         t0, w0 = time.process_time(), time.perf_counter()
-        sim = Simulation(model, seed=a.seed, replication=r, check=a.check != "off" if a.old_engine else a.check)
+        sim = Simulation(model, seed=a.seed, replication=r, check=check)
         res = sim.run(years=a.years)
         t1, w1 = time.process_time(), time.perf_counter()
         reps.append({"rep": r, "cpu_s": t1 - t0, "wall_s": w1 - w0, "events": events_processed(sim.env),
@@ -61,7 +67,7 @@ def run_worker(tree, scenario, reps, first, a, valgrind=False):
     env = dict(os.environ, PYTHONPATH=str(tree))
     cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", "--scenario", scenario, "--reps", str(reps),
            "--first", str(first), "--years", str(a.years), "--seed", str(a.seed), "--model", str(a.model),
-           "--check", a.check] + (["--old-engine"] if tree != ROOT else [])
+           "--check", a.check]
     if valgrind:
         cmd = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null"] + cmd
     p = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=tree)
@@ -85,12 +91,11 @@ def main(argv=None):
     p.add_argument("--instructions", action="store_true", help="also count instructions per replication (valgrind)")
     p.add_argument("--model", default=str(MODEL))
     p.add_argument("--check", choices=("monthly", "yearly", "off"), default="monthly",
-                   help="the new engine's invariant checks (default monthly, as the old engine's)")
+                   help="both engines' invariant checks (default monthly; an engine without cadences checks monthly)")
     p.add_argument("--out", default="speed.json")
     p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--scenario", help=argparse.SUPPRESS)
     p.add_argument("--first", type=int, default=0, help=argparse.SUPPRESS)
-    p.add_argument("--old-engine", action="store_true", help=argparse.SUPPRESS)
     a = p.parse_args(argv)
     if a.worker:
         return worker(a)
@@ -140,7 +145,7 @@ def main(argv=None):
                      "yes" if d["same_results"] else "NO"])
     print()
     print(f"old = {shown(trees['old'])} ({commits['old']}), new = {commits['new']}; {a.years:g} years, seed {a.seed}, "
-          f"{a.rounds} rounds x {a.reps} reps per engine; the new engine's invariant checks {a.check}")
+          f"{a.rounds} rounds x {a.reps} reps per engine; invariant checks {a.check}")
     print(table(rows, ["scenario", "old CPU s/rep", "new CPU s/rep", "speed-up (CPU)", "old G instr/rep",
                        "new G instr/rep", "speed-up (instr)", "events/rep old / new", "same results"]))
     print(f"\nwritten {shown(path)}")
