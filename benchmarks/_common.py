@@ -56,6 +56,16 @@ def machine() -> dict:
             "git_commit": commit, "loadavg_at_start": load}
 
 
+def callgrind(cmd, env=None, cwd=None, out="/dev/null"):
+    """Run ``cmd`` under valgrind's callgrind (its output file ``out``); return the finished process and the
+    instructions it executed. Exits with the process's error output if it failed."""
+    p = subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}"] + list(cmd), env=env,
+                       capture_output=True, text=True, cwd=cwd, check=False)
+    if p.returncode:
+        raise SystemExit(f"failed under valgrind: {' '.join(map(str, cmd))}\n{p.stderr[-3000:]}")
+    return p, int(next(x for x in p.stderr.splitlines() if "Collected :" in x).split()[-1])
+
+
 def write_json(name: str, data: dict) -> Path:
     """Write ``data`` to ``name``: a bare file name goes to benchmarks/results/, a path is used as given."""
     p = Path(name)

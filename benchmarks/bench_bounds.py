@@ -29,14 +29,13 @@ import datetime as dt
 import os
 import re
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 import tomllib
 from pathlib import Path
 
-from _common import ROOT, machine, shown, table, write_json
+from _common import ROOT, callgrind, machine, shown, table, write_json
 
 MODEL = ROOT / "models" / "rare_earths"
 SCENARIOS = ("baseline", "cn-2025-04-licensing")
@@ -52,16 +51,11 @@ def worker(a):
         Simulation(model, seed=a.seed, replication=0, check=a.check).run(years=a.years)
 
 
-def callgrind(a, scenario, years, no_origin, out):
-    """Run a worker under callgrind writing ``out``; return the total instructions."""
-    cmd = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", sys.executable,
-           str(Path(__file__).resolve()), "--worker", "--scenario", scenario, "--years", str(years),
+def count(a, scenario, years, no_origin, out):
+    """Run a worker under callgrind writing ``out``; return the instructions it executed."""
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", "--scenario", scenario, "--years", str(years),
            "--seed", str(a.seed), "--model", str(a.model), "--check", a.check] + (["--no-origin"] if no_origin else [])
-    p = subprocess.run(cmd, env=dict(os.environ, PYTHONPATH=str(ROOT)), capture_output=True, text=True, cwd=ROOT,
-                       check=False)
-    if p.returncode:
-        sys.exit(f"worker failed ({scenario}):\n{p.stderr[-3000:]}")
-    return int(next(x for x in p.stderr.splitlines() if "Collected :" in x).split()[-1])
+    return callgrind(cmd, dict(os.environ, PYTHONPATH=str(ROOT)), ROOT, out)[1]
 
 
 _NAMED = re.compile(r"(ob|cob)=\((\d+)\)(?: (.*))?")
@@ -105,13 +99,13 @@ def group(obj):
 def where(a, scenario, tmp):
     """Run-only instructions by family, and with origin not followed."""
     load_file, run_file = Path(tmp) / f"{scenario}.load", Path(tmp) / f"{scenario}.run"
-    load_total = callgrind(a, scenario, 0, False, load_file)
-    run_total = callgrind(a, scenario, a.years, False, run_file)
+    load_total = count(a, scenario, 0, False, load_file)
+    run_total = count(a, scenario, a.years, False, run_file)
     load, run = by_object(load_file), by_object(run_file)
     fam = collections.Counter()
     for obj in run:
         fam[group(obj)] += run[obj] - load.get(obj, 0)
-    no_origin = callgrind(a, scenario, a.years, True, Path(tmp) / f"{scenario}.no-origin") - load_total
+    no_origin = count(a, scenario, a.years, True, Path(tmp) / f"{scenario}.no-origin") - load_total
     per_rep = run_total - load_total
     return {"instructions_per_rep": per_rep, "by_family": dict(fam.most_common()),
             "no_origin_instructions_per_rep": no_origin, "no_origin_change": no_origin / per_rep - 1.0}
@@ -165,14 +159,13 @@ def prefix(a):
     for rep in range(a.reps):
         t0 = time.process_time()
         sim = Simulation(model, seed=a.seed, replication=rep, check=a.check)
-        sim.run(until=marks[0])
+        sim.run(until=marks[0])   # (it also builds a result there: prefixes come out a little long, the bound high)
         times[marks[0]].append(time.process_time() - t0)
         for day in marks[1:]:
             sim.env.run(day)
             times[day].append(time.process_time() - t0)
     total = statistics.median(times[end])
-    times[0] = [0.0]
-    cpu = {sc: statistics.median(times[min(day, end)]) for sc, day in dates.items()}
+    cpu = {sc: statistics.median(times[min(day, end)]) if day > 0 else 0.0 for sc, day in dates.items()}
     rows = {sc: {"day": day, "cpu_s": cpu[sc], "share": cpu[sc] / total}
             for sc, day in sorted(dates.items(), key=lambda kv: kv[1])}
     # a study of the baseline and every scenario, each sharing the baseline's prefix up to its first change

@@ -21,8 +21,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import re
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -32,6 +30,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from _common import callgrind  # noqa: E402
 from supplysim import Simulation, load_model  # noqa: E402
 
 SCENARIOS = ("baseline", "cn-2025-04-licensing")
@@ -70,11 +69,7 @@ def _child(scenario, market, days, seed):
 
 
 def _instructions(args):
-    cmd = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable, __file__,
-           "--child"] + args
-    r = subprocess.run(cmd, capture_output=True, text=True, check=True)
-    m = re.search(r"Collected\s*:\s*(\d+)", r.stderr)
-    return int(m.group(1))
+    return callgrind([sys.executable, __file__, "--child"] + args)[1]
 
 
 def instructions_mode(years, seed):

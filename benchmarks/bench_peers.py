@@ -39,7 +39,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import simpy_baseline  # noqa: E402
-from _common import shown, BENCH, ROOT, events_processed, machine, summary, table, write_json  # noqa: E402
+from _common import shown, BENCH, ROOT, callgrind, events_processed, machine, summary, table, write_json  # noqa: E402
 
 MODEL = BENCH / "models" / "peer_network.toml"
 OVERLAY = BENCH / "models" / "peer_export_ban.toml"
@@ -110,14 +110,9 @@ def instructions(tool, scenario, days, seed):
     """Instructions of one replication: a process running four minus one running one, over three."""
     counts = []
     for reps in (1, 4):
-        cmd = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable,
-               str(Path(__file__).resolve()), "--count", tool, "--scenario", scenario, "--reps", str(reps),
-               "--days", str(days), "--seed", str(seed)]
-        p = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, check=False)
-        line = next((x for x in p.stderr.splitlines() if "Collected :" in x), None)
-        if p.returncode or line is None:
-            sys.exit(f"valgrind run failed ({tool}, {scenario}):\n{p.stderr[-2000:]}")
-        counts.append(int(line.split()[-1]))
+        cmd = [sys.executable, str(Path(__file__).resolve()), "--count", tool, "--scenario", scenario,
+               "--reps", str(reps), "--days", str(days), "--seed", str(seed)]
+        counts.append(callgrind(cmd, cwd=ROOT)[1])
     return (counts[1] - counts[0]) / 3
 
 

@@ -32,7 +32,7 @@ import sys
 import time
 from pathlib import Path
 
-from _common import ROOT, events_processed, machine, shown, table, write_json
+from _common import ROOT, callgrind, events_processed, machine, shown, table, write_json
 
 MODEL = ROOT / "models" / "rare_earths"
 SCENARIOS = ("baseline", "cn-2025-04-licensing")
@@ -69,15 +69,12 @@ def run_worker(tree, scenario, reps, first, a, valgrind=False):
            "--first", str(first), "--years", str(a.years), "--seed", str(a.seed), "--model", str(a.model),
            "--check", a.check]
     if valgrind:
-        cmd = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null"] + cmd
+        p, instructions = callgrind(cmd, env, tree)
+        return json.loads(p.stdout.strip().splitlines()[-1]), instructions
     p = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=tree)
     if p.returncode:
         sys.exit(f"worker failed ({tree}, {scenario}):\n{p.stderr[-3000:]}")
-    out = json.loads(p.stdout.strip().splitlines()[-1])
-    if valgrind:
-        line = next(x for x in p.stderr.splitlines() if "Collected :" in x)
-        return out, int(line.split()[-1])
-    return out
+    return json.loads(p.stdout.strip().splitlines()[-1])
 
 
 def main(argv=None):
