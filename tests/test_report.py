@@ -147,6 +147,7 @@ def test_report_is_self_contained(report):
     assert "Manifest" in page and "SHA-256" in page
 
 
+@pytest.mark.usefixtures("report")   # (its figures: under pytest-xdist this test may run first in its process)
 def test_study_answer_comes_first(experiment, tmp_path):
     png = tmp_path / "answer.png"
     shutil.copy(Path(experiment.out) / "figures" / HEADLINE_FIGURE, png)
@@ -166,6 +167,7 @@ def _copy(experiment, tmp_path):
     return Path(shutil.copytree(experiment.out, tmp_path / "exp"))
 
 
+@pytest.mark.usefixtures("report")   # (the report and figures it removes and rebuilds)
 def test_cli_report_rebuilds_from_store_in_another_folder(experiment, tmp_path):
     out = _copy(experiment, tmp_path)
     shutil.rmtree(out / "figures")
