@@ -25,12 +25,15 @@ def wheel(tmp_path_factory):
     src = tmp_path_factory.mktemp("src")
     for name in ("setup.py", "setup.cfg", "pyproject.toml", "README.md"):
         shutil.copy(ROOT / name, src / name)
-    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "*.png")
+    # (the checkout's own compiled engine, if any, stays behind: the wheel compiles its own)
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "*.png", "*.so", "*.c", "_compiled.json")
     shutil.copytree(ROOT / "supplysim", src / "supplysim", ignore=ignore)
     shutil.copytree(ROOT / "models", src / "models", ignore=ignore)
     out = tmp_path_factory.mktemp("wheel")
+    # (the build compiles the engine unless told not to: whatever this session runs, the wheel is the default)
+    env = {k: v for k, v in os.environ.items() if k != "SUPPLYSIM_ENGINE"}
     r = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out), str(src)],
-                       capture_output=True, text=True, timeout=600)
+                       capture_output=True, text=True, timeout=600, env=env)
     if r.returncode != 0 and "No matching distribution" in r.stderr + r.stdout:
         pytest.skip("the build tools could not be fetched")
     assert r.returncode == 0, r.stderr[-3000:]
@@ -45,11 +48,27 @@ def test_wheel_holds_every_shipped_model_file(wheel):
     assert not any(n.startswith("models/") for n in names)
 
 
+def test_wheel_holds_the_compiled_engine_where_a_c_compiler_is_at_hand(wheel):
+    from supplysim.engine.compiled import MANIFEST, MODULES
+    if not _c_compiler():
+        pytest.skip("no C compiler: the wheel holds the engine's Python source only")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for name in MODULES:
+        assert f"supplysim/engine/{name}.py" in names and f"supplysim/engine/{name}.pxd" in names
+        assert any(n.startswith(f"supplysim/engine/{name}.") and n.endswith(".so") for n in names), name
+    assert f"supplysim/engine/{MANIFEST}" in names
+
+
+def _c_compiler():
+    cc = (sysconfig.get_config_var("CC") or "cc").split()[0]
+    return shutil.which(os.environ.get("CC", cc).split()[0]) is not None
+
+
 @pytest.mark.slow
 def test_installed_wheel_lists_scenarios_and_runs(wheel, tmp_path):
     env_dir = tmp_path / "venv"
     # nothing of this checkout may be visible to the installed package (nor to pip deciding what is installed)
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "SUPPLYSIM_MODELS")}
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "SUPPLYSIM_MODELS", "SUPPLYSIM_ENGINE")}
     subprocess.run([sys.executable, "-m", "venv", str(env_dir)], check=True, timeout=300, env=env)
     py = env_dir / "bin" / "python"
     site = subprocess.run([str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
@@ -64,8 +83,10 @@ def test_installed_wheel_lists_scenarios_and_runs(wheel, tmp_path):
     work.mkdir()
     exe = env_dir / "bin" / "supplysim"
     where = subprocess.run([str(py), "-c", "import supplysim, supplysim.paths as p; print(supplysim.__file__); "
-                            "print(p.default_model_path())"], capture_output=True, text=True, cwd=work, env=env)
+                            "print(p.default_model_path()); print(supplysim.engine.ENGINE)"],
+                           capture_output=True, text=True, cwd=work, env=env)
     assert str(env_dir) in where.stdout and "site-packages" in where.stdout.splitlines()[1], where.stdout
+    assert where.stdout.split()[2] == ("compiled" if _c_compiler() else "python"), where.stdout
     r = subprocess.run([str(exe), "scenarios"], capture_output=True, text=True, cwd=work, env=env, timeout=120)
     assert r.returncode == 0, r.stderr
     assert "cn-2025-04-licensing" in r.stdout and "baseline" in r.stdout

@@ -1,5 +1,10 @@
 """The simulation engine: one SimPy environment per replication."""
-from .results import ReplicationResult
-from .simulation import InvariantError, Simulation
+from .compiled import select
 
-__all__ = ["Simulation", "ReplicationResult", "InvariantError"]
+# first, before any other engine module loads: the compiled modules, or their source (see compiled.py)
+ENGINE, ENGINE_WHY = select()
+
+from .results import ReplicationResult  # noqa: E402
+from .simulation import InvariantError, Simulation  # noqa: E402
+
+__all__ = ["Simulation", "ReplicationResult", "InvariantError", "ENGINE", "ENGINE_WHY"]

@@ -81,9 +81,8 @@ class SourceRecipe:
 class FixedRecipe:
     """Inputs at fixed tonnes per tonne of output (divided by the yield), plus co-products."""
 
-    period_bound = False
-
     def __init__(self, plant):
+        self.period_bound = False   # (see GradeRecipe; set per recipe, as the compiled build declares it)
         spec, sim = plant.spec, plant.sim
         r = spec.recipe
         node = plant.node
@@ -188,9 +187,8 @@ class FixedRecipe:
 class SplitRecipe:
     """A separator: the feed's elements go to the outputs that take them, at the recovery rate."""
 
-    period_bound = False
-
     def __init__(self, plant):
+        self.period_bound = False
         spec, sim = plant.spec, plant.sim
         r = spec.recipe
         node = plant.node
@@ -405,7 +403,8 @@ class GradeRecipe(FixedRecipe):
 
     def batch_possible(self, thr):
         """Whether the base inputs on hand make ``thr`` t of the grade that needs the least of them."""
-        return super().batch_possible(thr * min(self.base))
+        # (the base class named: a compiled method has no argument-free super())
+        return FixedRecipe.batch_possible(self, thr * min(self.base))
 
     def steer(self, fn):
         """Call ``fn(recipe, now, desired)`` at each update of the mix; it returns the desired shares."""

@@ -18,13 +18,15 @@ __all__ = ["ReplicationResult", "build_result", "versions"]
 
 
 def versions() -> dict:
-    """Versions of Python and the packages that shape results (for manifests, rule V4)."""
+    """Versions of Python and the packages that shape results (for manifests, rule V4), and the
+    engine's build (``compiled`` or ``python``: the same results either way, see :mod:`.compiled`)."""
     import networkx
     import simpy
 
     from .._version import __version__
-    return {"supplysim": __version__, "python": platform.python_version(), "simpy": simpy.__version__,
-            "numpy": np.__version__, "networkx": networkx.__version__}
+    from . import ENGINE
+    return {"supplysim": __version__, "engine": ENGINE, "python": platform.python_version(),
+            "simpy": simpy.__version__, "numpy": np.__version__, "networkx": networkx.__version__}
 
 
 @dataclass
