@@ -27,7 +27,8 @@ def build(tmp_path):
     build's record of that source."""
     for name in MODULES:
         for suffix in (".py", ".pxd"):
-            shutil.copy(ENGINE_DIR / (name + suffix), tmp_path)
+            if (ENGINE_DIR / (name + suffix)).exists():
+                shutil.copy(ENGINE_DIR / (name + suffix), tmp_path)
         (tmp_path / (name + EXTENSION_SUFFIXES[0])).write_bytes(b"")
     (tmp_path / MANIFEST).write_text(json.dumps({name: source_hash(tmp_path, name) for name in MODULES}))
     return tmp_path

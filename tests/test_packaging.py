@@ -54,7 +54,8 @@ def test_wheel_holds_the_compiled_engine_where_a_c_compiler_is_at_hand(wheel):
         pytest.skip("no C compiler: the wheel holds the engine's Python source only")
     names = set(zipfile.ZipFile(wheel).namelist())
     for name in MODULES:
-        assert f"supplysim/engine/{name}.py" in names and f"supplysim/engine/{name}.pxd" in names
+        assert f"supplysim/engine/{name}.py" in names
+        assert f"supplysim/engine/{name}.pxd" in names or not (ROOT / "supplysim" / "engine" / f"{name}.pxd").exists()
         assert any(n.startswith(f"supplysim/engine/{name}.") and n.endswith(".so") for n in names), name
     assert f"supplysim/engine/{MANIFEST}" in names
 

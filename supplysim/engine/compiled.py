@@ -1,9 +1,9 @@
 """Which build of the engine runs: its modules compiled, or their Python source.
 
 The modules of the engine's inner loop (:data:`MODULES`: the kernel, stocks, lanes,
-the order book, nodes, buyers, plants, demand, periods and recipes) are plain
-Python. Beside each lies a ``.pxd`` file that declares the types of its classes'
-fields and of a few locals. An install with Cython and a C compiler at hand (pip
+the order book, nodes, buyers, plants, demand, periods, recipes, the border gate,
+the market and the replication itself) are plain Python. Beside most lies a
+``.pxd`` file that declares the types of its classes' fields and of a few locals. An install with Cython and a C compiler at hand (pip
 fetches Cython to build) compiles these modules from the same source: one
 implementation, two builds, with bit-identical results (a test compares their
 fingerprints on every shipped model and scenario). The compiled build runs a
@@ -43,7 +43,8 @@ from pathlib import Path
 __all__ = ["MODULES", "MANIFEST", "VARIABLE", "choose", "select", "source_hash"]
 
 #: The engine modules a compiled build compiles (each with its ``.pxd``), in dependency order.
-MODULES = ("kernel", "stock", "periods", "lane", "orders", "node", "buyer", "plant", "demand", "recipes")
+MODULES = ("kernel", "stock", "periods", "lane", "orders", "node", "buyer", "plant", "demand", "recipes", "gate",
+           "market", "simulation")
 
 #: The build's record of the source it compiled: module name -> :func:`source_hash`.
 MANIFEST = "_compiled.json"
@@ -55,10 +56,11 @@ _HERE = Path(__file__).resolve().parent
 
 
 def source_hash(directory, name) -> str:
-    """SHA-256 of module ``name``'s source and type declarations (``name.py`` and ``name.pxd``)."""
-    h = hashlib.sha256()
-    for suffix in (".py", ".pxd"):
-        h.update((Path(directory) / (name + suffix)).read_bytes())
+    """SHA-256 of module ``name``'s source and type declarations (``name.py``, and ``name.pxd`` if any)."""
+    h = hashlib.sha256((Path(directory) / f"{name}.py").read_bytes())
+    pxd = Path(directory) / f"{name}.pxd"
+    if pxd.exists():
+        h.update(pxd.read_bytes())
     return h.hexdigest()
 
 
