@@ -59,7 +59,8 @@ def worker(a):
         res = sim.run(years=a.years)
         t1, w1 = time.process_time(), time.perf_counter()
         reps.append({"rep": r, "cpu_s": t1 - t0, "wall_s": w1 - w0, "events": events_processed(sim.env),
-                     "fingerprint": fingerprint(res)})
+                     "fingerprint": fingerprint(res),
+                     "engine": getattr(supplysim.engine, "ENGINE", "python")})   # (compiled or source)
     print(json.dumps(reps))
 
 
@@ -141,7 +142,10 @@ def main(argv=None):
                      f"{d['old']['events_median']:,.0f} / {d['new']['events_median']:,.0f}",
                      "yes" if d["same_results"] else "NO"])
     print()
-    print(f"old = {shown(trees['old'])} ({commits['old']}), new = {commits['new']}; {a.years:g} years, seed {a.seed}, "
+    builds = {eng: "/".join(sorted({r["engine"] for d in data["scenarios"].values() for r in d[eng]["reps"]}))
+              for eng in ("old", "new")}
+    print(f"old = {shown(trees['old'])} ({commits['old']}, {builds['old']}), new = {commits['new']} ({builds['new']}); "
+          f"{a.years:g} years, seed {a.seed}, "
           f"{a.rounds} rounds x {a.reps} reps per engine; invariant checks {a.check}")
     print(table(rows, ["scenario", "old CPU s/rep", "new CPU s/rep", "speed-up (CPU)", "old G instr/rep",
                        "new G instr/rep", "speed-up (instr)", "events/rep old / new", "same results"]))
