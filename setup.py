@@ -65,8 +65,14 @@ def _extensions():
         from Cython.Build import cythonize
     except ImportError:   # a build without pip's build requirements (--no-build-isolation)
         return []
-    return cythonize([str(Path("supplysim", "engine", f"{name}.py")) for name in compiled.MODULES],
-                     language_level=3, quiet=True)
+    return cythonize([_source(name) for name in compiled.MODULES], language_level=3, quiet=True)
+
+
+def _source(name):
+    """What Cython compiles for engine module ``name``: its ``.pyx`` where it has its own compiled
+    implementation (see supplysim/engine/mixing.py), else its ``.py``."""
+    pyx = Path("supplysim", "engine", f"{name}.pyx")
+    return str(pyx if (ENGINE_DIR / pyx.name).exists() else pyx.with_suffix(".py"))
 
 
 setup(packages=find_packages(include=["supplysim", "supplysim.*"]) + ["supplysim.models"],

@@ -26,7 +26,7 @@ def build(tmp_path):
     """A folder holding the compiled modules' source, stand-ins for their extension modules and the
     build's record of that source."""
     for name in MODULES:
-        for suffix in (".py", ".pxd"):
+        for suffix in (".py", ".pxd", ".pyx"):
             if (ENGINE_DIR / (name + suffix)).exists():
                 shutil.copy(ENGINE_DIR / (name + suffix), tmp_path)
         (tmp_path / (name + EXTENSION_SUFFIXES[0])).write_bytes(b"")
@@ -47,6 +47,11 @@ def test_an_edited_module_makes_the_whole_engine_run_from_its_source(build):
 def test_an_edited_type_declaration_counts_as_an_edit(build):
     (build / "node.pxd").write_text((build / "node.pxd").read_text() + "\n# edited\n")
     assert choose({}, build)[1].startswith("node.py changed since it was compiled")
+
+
+def test_an_edited_compiled_implementation_counts_as_an_edit(build):
+    (build / "mixing.pyx").write_text((build / "mixing.pyx").read_text() + "\n# edited\n")
+    assert choose({}, build)[1].startswith("mixing.py changed since it was compiled")
 
 
 def test_a_module_not_compiled_or_no_record_of_the_build_means_the_source(build):
@@ -127,3 +132,21 @@ def test_the_compiled_modules_doctests_pass_from_their_source():
                         *[f"supplysim/engine/{name}.py" for name in MODULES]],
                        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert r.returncode == 0 and " passed" in r.stdout, r.stdout[-3000:]
+
+
+def test_the_compiled_mixing_gives_numpys_bits_and_refuses_unequal_sizes():
+    if supplysim.engine.ENGINE != "compiled":
+        pytest.skip("the engine runs from its source here (its mixing is numpy's own)")
+    import numpy as np
+
+    from supplysim.engine.mixing import mixed
+    rng = np.random.default_rng(3)
+    for size in (1, 9, 345):
+        old, new = rng.random(size), rng.random(size) * 10.0 ** rng.integers(-12, 3)
+        for w in (0.0, 1e-9, 0.3, 1.0 / 3.0, 1.0):
+            expected = new - old
+            expected *= w
+            expected += old
+            assert mixed(old, new, w).tobytes() == expected.tobytes()
+    with pytest.raises(ValueError, match="compositions of 3 and 2 entries cannot be mixed"):
+        mixed(np.zeros(3), np.zeros(2), 0.5)

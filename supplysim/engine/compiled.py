@@ -1,9 +1,11 @@
 """Which build of the engine runs: its modules compiled, or their Python source.
 
-The modules of the engine's inner loop (:data:`MODULES`: the kernel, stocks, lanes,
-the order book, nodes, buyers, plants, demand, periods, recipes, the border gate,
-the market and the replication itself) are plain Python. Beside most lies a
-``.pxd`` file that declares the types of its classes' fields and of a few locals. An install with Cython and a C compiler at hand (pip
+The modules of the engine's inner loop (:data:`MODULES`: composition mixing, the
+kernel, stocks, lanes, the order book, nodes, buyers, plants, demand, periods,
+recipes, the border gate, the market and the replication itself) are plain Python.
+Beside most lies a ``.pxd`` file that declares the types of its classes' fields and
+of a few locals. One function has a compiled implementation of its own
+(``mixing.pyx``, a loop in place of three numpy calls), held to the source's bits. An install with Cython and a C compiler at hand (pip
 fetches Cython to build) compiles these modules from the same source: one
 implementation, two builds, with bit-identical results (a test compares their
 fingerprints on every shipped model and scenario). The compiled build runs a
@@ -11,8 +13,8 @@ default-model replication about twice as fast (benchmarks/README.md).
 
 Python imports an extension module in preference to the source beside it, so a
 compiled module would go on running after its source was edited. The build
-therefore records a hash of each module's source (``_compiled.json``, beside the
-modules). At import the engine uses its compiled modules only if every one of
+therefore records a hash of each module's source, declarations and compiled
+implementation (``_compiled.json``, beside the modules). At import the engine uses its compiled modules only if every one of
 them was built from the source now beside it; otherwise, or if the environment
 sets ``SUPPLYSIM_ENGINE=python``, every engine module loads from its source (all
 or none: the compiled modules share their classes' layouts). ``pip install -e .``
@@ -43,8 +45,8 @@ from pathlib import Path
 __all__ = ["MODULES", "MANIFEST", "VARIABLE", "choose", "select", "source_hash"]
 
 #: The engine modules a compiled build compiles (each with its ``.pxd``), in dependency order.
-MODULES = ("kernel", "stock", "periods", "lane", "orders", "node", "buyer", "plant", "demand", "recipes", "gate",
-           "market", "simulation")
+MODULES = ("mixing", "kernel", "stock", "periods", "lane", "orders", "node", "buyer", "plant", "demand", "recipes",
+           "gate", "market", "simulation")
 
 #: The build's record of the source it compiled: module name -> :func:`source_hash`.
 MANIFEST = "_compiled.json"
@@ -56,11 +58,13 @@ _HERE = Path(__file__).resolve().parent
 
 
 def source_hash(directory, name) -> str:
-    """SHA-256 of module ``name``'s source and type declarations (``name.py``, and ``name.pxd`` if any)."""
+    """SHA-256 of module ``name``'s source, type declarations and compiled implementation (``name.py``,
+    and ``name.pxd`` and ``name.pyx`` where present)."""
     h = hashlib.sha256((Path(directory) / f"{name}.py").read_bytes())
-    pxd = Path(directory) / f"{name}.pxd"
-    if pxd.exists():
-        h.update(pxd.read_bytes())
+    for suffix in (".pxd", ".pyx"):
+        other = Path(directory) / (name + suffix)
+        if other.exists():
+            h.update(other.read_bytes())
     return h.hexdigest()
 
 

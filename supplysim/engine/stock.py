@@ -13,6 +13,7 @@ import numpy as np
 
 from ..materials import ELEMENTS
 from ..tolerance import EPS
+from .mixing import mixed
 
 __all__ = ["Stock", "Ledger", "EPS", "freeze"]
 
@@ -98,11 +99,7 @@ class Stock:
             if self.sink_q:
                 self.flush()
             if self.qty > EPS:
-                # the quantity-weighted mean, as old + (new - old) * share of the new
-                mixed = comp - self.comp
-                mixed *= q / (self.qty + q)
-                mixed += self.comp
-                self.comp = mixed
+                self.comp = mixed(self.comp, comp, q / (self.qty + q))   # the quantity-weighted mean
             else:
                 self.comp = comp
         self.qty += q
