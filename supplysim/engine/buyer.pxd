@@ -21,3 +21,5 @@ cdef class Buyer:
     cpdef _review_due(self, c)
     @cython.locals(ln=Lane, pos=double, q=double)
     cpdef review(self, c)
+    @cython.locals(ln=Lane, x=double)
+    cpdef place_order(self, c, double q, pol)

@@ -166,8 +166,9 @@ class Buyer:
     # -- ordering --------------------------------------------------------------------------------
     def place_order(self, c, q, pol):
         """Place ``q`` tonnes of ``c`` on the lanes the policy splits it over."""
+        # (lists, not generator expressions: the compiled build's typed method can hold no closure)
         lanes = [ln for ln in self.node.in_lanes[c] if not ln.closed and ln.qualified and not ln.release]
-        if any(ln.rules for ln in lanes):
+        if any([ln.rules for ln in lanes]):
             # a supplier stopped by a ban gets no orders while it lasts: they go to the others
             now = self.env.now
             gate = self.sim.gate
@@ -178,12 +179,12 @@ class Buyer:
         self.orders += 1
         self.sim.cost_ordering += pol.ordering_cost
         if pol.split == "priority":
-            best = min(ln.priority for ln in lanes)
+            best = min([ln.priority for ln in lanes])
             parts = [(ln, q) for ln in lanes if ln.priority == best][:1]
         elif len(lanes) == 1:
             parts = [(lanes[0], q)]
         else:
-            tot = sum(ln.share for ln in lanes)
+            tot = sum([ln.share for ln in lanes])
             parts = [(ln, q * ln.share / tot) for ln in lanes]
         self.book.expect(self.node, c, q)
         for ln, x in parts:

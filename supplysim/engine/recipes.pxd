@@ -26,4 +26,7 @@ cdef class SplitRecipe:
     cpdef bint batch_possible(self, double thr)
 
 cdef class GradeRecipe(FixedRecipe):
-    pass
+    cdef public object node, grades, out, index, add, base, _adds, _users, limits, mix, _k
+    cdef public list steering, history, made, _cut, _orders, _room
+    cdef public bint _whole
+    cdef public double mix_days, _t
