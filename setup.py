@@ -62,10 +62,16 @@ def _extensions():
     if os.environ.get(compiled.VARIABLE, "").strip().lower() == "python":
         return []
     try:
+        import numpy
         from Cython.Build import cythonize
+        from setuptools import Extension
     except ImportError:   # a build without pip's build requirements (--no-build-isolation)
         return []
-    return cythonize([_source(name) for name in compiled.MODULES], language_level=3, quiet=True)
+    # (numpy's headers: mixing.pyx reads the composition arrays through numpy's C interface)
+    extensions = [Extension(f"supplysim.engine.{name}", [_source(name)], include_dirs=[numpy.get_include()],
+                            define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")])
+                  for name in compiled.MODULES]
+    return cythonize(extensions, language_level=3, quiet=True)
 
 
 def _source(name):

@@ -150,3 +150,25 @@ def test_the_compiled_mixing_gives_numpys_bits_and_refuses_unequal_sizes():
             assert mixed(old, new, w).tobytes() == expected.tobytes()
     with pytest.raises(ValueError, match="compositions of 3 and 2 entries cannot be mixed"):
         mixed(np.zeros(3), np.zeros(2), 0.5)
+
+
+def test_the_compiled_weighted_sum_and_stamp_give_numpys_bits():
+    if supplysim.engine.ENGINE != "compiled":
+        pytest.skip("the engine runs from its source here (its arithmetic is numpy's own)")
+    import numpy as np
+
+    from supplysim.engine.mixing import stamped, weighted_sum
+    rng = np.random.default_rng(5)
+    vectors = [rng.random(345) * 10.0 ** rng.integers(-6, 3) for _ in range(4)]
+    weights = [1.0, 0.7, 1e-3, 1.0 / 3.0]
+    expected = vectors[0] * weights[0]
+    for v, w in zip(vectors[1:], weights[1:]):
+        expected += v * w
+    assert weighted_sum(vectors, weights).tobytes() == expected.tobytes()
+    src = rng.integers(0, 345, 345)
+    keep = (rng.random(345) > 0.3).astype(float)
+    assert stamped(vectors[1], src, keep).tobytes() == (vectors[1].take(src) * keep).tobytes()
+    with pytest.raises(ValueError, match="weighted_sum: 9 entries, expected 345"):
+        weighted_sum([vectors[0], np.zeros(9)], [1.0, 1.0])
+    with pytest.raises(IndexError, match="stamped: index 400 out of a vector of 345"):
+        stamped(vectors[0], np.full(345, 400), keep)

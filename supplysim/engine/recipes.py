@@ -34,6 +34,7 @@ import numpy as np
 
 from ..materials import ELEMENT_INDEX
 from ..model.stages import origin_stage
+from .mixing import stamped, weighted_sum
 from .stock import EPS, freeze
 
 __all__ = ["SourceRecipe", "FixedRecipe", "SplitRecipe", "GradeRecipe", "recipe_for", "MIN_BATCH", "project_mix"]
@@ -127,12 +128,7 @@ class FixedRecipe:
 
     def _base_output(self):
         """The unstamped output vector per tonne, ``Σ inputs[c] × composition of c`` (a new array)."""
-        need = self.need
-        st, _, q = need[0]
-        out = st.comp * q
-        for st, _, q in need[1:]:
-            out += st.comp * q
-        return out
+        return weighted_sum([st.comp for st, _, _ in self.need], [q for _, _, q in self.need])
 
     def _make_vectors(self):
         out = self._base_output()
@@ -142,9 +138,7 @@ class FixedRecipe:
             co = [(st, q, co_comp, c) for st, q, c in self.co]
         raw = out
         if self._stamp is not None:
-            src, keep = self._stamp
-            out = out.take(src)    # a new array: the unstamped one is the ledger's
-            out *= keep
+            out = stamped(out, *self._stamp)    # a new array: the unstamped one is the ledger's
         return self._seal(out), co, raw
 
     def make(self, q, now):
@@ -488,13 +482,11 @@ class GradeRecipe(FixedRecipe):
         co = [(st, q, co_comp, c) for st, q, c in self.co]
         outs = []
         for adds, b in zip(self.add, self.base):
-            v = raw if b == 1.0 else raw * b
-            for st, q in adds:
-                v = v + st.comp * q
+            v = raw
+            if adds or b != 1.0:   # (else the grade is the base output itself, the same array)
+                v = weighted_sum([raw] + [st.comp for st, _ in adds], [b] + [q for _, q in adds])
             if self._stamp is not None:
-                src, keep = self._stamp
-                v = v.take(src)
-                v *= keep
+                v = stamped(v, *self._stamp)
             v.flags.writeable = False
             outs.append(v)
         return outs, co, raw
