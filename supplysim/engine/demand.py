@@ -145,7 +145,7 @@ class Sink:
         if k is None:
             times = t_next + dt * np.arange(n)
         else:
-            times = np.array([dt.start(k + i) for i in range(n + 1)])
+            times = np.array(dt.starts(k, n + 1))
             dt = np.diff(times)
             times = times[:-1]
         # demand grows from day 0 (a spin-up before it sees day 0's rate)

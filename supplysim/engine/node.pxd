@@ -22,6 +22,8 @@ cdef class Node:
 
     @cython.locals(st=Stock, ln=Lane, avail=double, now=double, q=double, capped=bint, lanes=list, req=list)
     cpdef dispatch(self, c)
+    @cython.locals(tot=double, lane=Lane, share=double)
+    cpdef double usage_rate(self, c, double now, int depth=*)
     cpdef order_in(self, Lane ln, double q)
     cpdef _ship(self, Lane ln, double q, Stock st, double now)
     @cython.locals(now=double)

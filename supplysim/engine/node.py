@@ -103,7 +103,7 @@ class Node:
             for lane in self.out_lanes.get(c, ()):
                 if lane.sink is None:
                     ins = lane.dst.in_lanes.get(c, ())
-                    share = lane.share / sum(x.share for x in ins)
+                    share = lane.share / sum([x.share for x in ins])   # (a list: a compiled method holds no closure)
                     tot += share * lane.dst.usage_rate(c, now, depth + 1)
         return tot
 

@@ -2,6 +2,7 @@
 # plain Python; this file only declares what Cython may type.
 cdef class FixedPeriods:
     cdef public double days
+    cpdef list starts(self, Py_ssize_t k, Py_ssize_t n)
 
 cdef class CalendarPeriods:
     cdef public object calendar
@@ -14,4 +15,5 @@ cdef class CalendarPeriods:
     cpdef double start(self, Py_ssize_t k)
     cpdef double end(self, Py_ssize_t k)
     cpdef double length(self, Py_ssize_t k)
+    cpdef list starts(self, Py_ssize_t k, Py_ssize_t n)
     cpdef double next_review(self, double t)

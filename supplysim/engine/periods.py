@@ -50,6 +50,10 @@ class FixedPeriods:
     def length(self, k):
         return self.days
 
+    def starts(self, k, n):
+        """The starts of periods ``k`` to ``k + n - 1``, in one call (a block of demand draws)."""
+        return [self.start(j) for j in range(k, k + n)]
+
     def next_review(self, t):
         """The first period start after ``t`` (a start within 1e-9 periods of ``t`` counts as ``t``'s own)."""
         return (math.floor(t / self.days + 1e-9) + 1) * self.days
@@ -115,6 +119,10 @@ class CalendarPeriods:
 
     def length(self, k):
         return self.start(k + 1) - self.start(k)
+
+    def starts(self, k, n):
+        """The starts of periods ``k`` to ``k + n - 1``, in one call (a block of demand draws)."""
+        return [self.start(j) for j in range(k, k + n)]
 
     def next_review(self, t):
         k = self.index(t)
