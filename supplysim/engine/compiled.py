@@ -1,15 +1,16 @@
 """Which build of the engine runs: its modules compiled, or their Python source.
 
-The modules of the engine's inner loop (:data:`MODULES`: composition mixing, the
+The modules of the engine's inner loop (:data:`MODULES`: composition arithmetic, the
 kernel, stocks, lanes, the order book, nodes, buyers, plants, demand, periods,
 recipes, the border gate, the market and the replication itself) are plain Python.
 Beside most lies a ``.pxd`` file that declares the types of its classes' fields and
-of a few locals. One function has a compiled implementation of its own
-(``mixing.pyx``, a loop in place of three numpy calls), held to the source's bits. An install with Cython and a C compiler at hand (pip
-fetches Cython to build) compiles these modules from the same source: one
-implementation, two builds, with bit-identical results (a test compares their
-fingerprints on every shipped model and scenario). The compiled build runs a
-default-model replication about twice as fast (benchmarks/README.md).
+of a few locals. An install with Cython and a C compiler at hand (pip fetches
+Cython and numpy's headers to build) compiles these modules from the same source:
+one implementation, two builds, with bit-identical results (a test compares their
+fingerprints on every shipped model and scenario). Only the composition arithmetic
+(``mixing.py``: three small numpy functions) has a compiled implementation of its
+own, ``mixing.pyx``, loops held to numpy's bits. The compiled build runs a
+default-model replication about 1.9 times as fast (benchmarks/README.md).
 
 Python imports an extension module in preference to the source beside it, so a
 compiled module would go on running after its source was edited. The build
