@@ -10,6 +10,7 @@
 import importlib.util
 import json
 import os
+import sys
 from pathlib import Path
 
 from setuptools import find_packages, setup
@@ -71,7 +72,11 @@ def _extensions():
     extensions = [Extension(f"supplysim.engine.{name}", [_source(name)], include_dirs=[numpy.get_include()],
                             define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")])
                   for name in compiled.MODULES]
-    return cythonize(extensions, language_level=3, quiet=True)
+    try:
+        return cythonize(extensions, language_level=3, quiet=True)
+    except Exception as e:   # a Cython that cannot translate this source: the install goes on without it
+        print(f"supplysim: the engine was not compiled ({e}); it runs from its Python source", file=sys.stderr)
+        return []
 
 
 def _source(name):
