@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import math
 import os
+import shutil
+import sysconfig
 import textwrap
 
 import pytest
@@ -20,6 +22,14 @@ from supplysim.experiment.stats import mean_ci
 
 #: True when the full validation plan was requested (``SUPPLYSIM_FULL=1``).
 FULL = os.environ.get("SUPPLYSIM_FULL", "") not in ("", "0")
+
+
+@pytest.fixture(scope="session")
+def c_compiler() -> bool:
+    """Whether a C compiler is at hand (``CC``, or the one Python was built with), so an install
+    compiles the engine."""
+    cc = os.environ.get("CC") or sysconfig.get_config_var("CC") or "cc"
+    return shutil.which(cc.split()[0]) is not None
 
 
 @pytest.fixture(scope="session")

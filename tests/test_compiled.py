@@ -8,7 +8,6 @@ import os
 import shutil
 import subprocess
 import sys
-import sysconfig
 from importlib.machinery import EXTENSION_SUFFIXES
 from pathlib import Path
 
@@ -78,18 +77,13 @@ def test_results_record_the_build_that_made_them():
     assert versions()["engine"] == supplysim.engine.ENGINE
 
 
-def _c_compiler():
-    cc = os.environ.get("CC") or sysconfig.get_config_var("CC") or "cc"
-    return shutil.which(cc.split()[0]) is not None
-
-
 @pytest.fixture(scope="module")
-def compiled_tree(tmp_path_factory):
+def compiled_tree(tmp_path_factory, c_compiler):
     """A tree whose engine runs compiled from the current source: this checkout if its build is
     current, else a copy compiled here."""
     if supplysim.engine.ENGINE == "compiled":
         return ROOT
-    if not _c_compiler() or importlib.util.find_spec("Cython") is None:
+    if not c_compiler or importlib.util.find_spec("Cython") is None:
         pytest.skip("no C compiler or no Cython: the engine cannot be compiled here")
     tree = tmp_path_factory.mktemp("compiled")
     for name in ("setup.py", "setup.cfg", "pyproject.toml", "README.md"):

@@ -48,9 +48,9 @@ def test_wheel_holds_every_shipped_model_file(wheel):
     assert not any(n.startswith("models/") for n in names)
 
 
-def test_wheel_holds_the_compiled_engine_where_a_c_compiler_is_at_hand(wheel):
+def test_wheel_holds_the_compiled_engine_where_a_c_compiler_is_at_hand(wheel, c_compiler):
     from supplysim.engine.compiled import MANIFEST, MODULES
-    if not _c_compiler():
+    if not c_compiler:
         pytest.skip("no C compiler: the wheel holds the engine's Python source only")
     names = set(zipfile.ZipFile(wheel).namelist())
     for name in MODULES:
@@ -61,13 +61,9 @@ def test_wheel_holds_the_compiled_engine_where_a_c_compiler_is_at_hand(wheel):
     assert f"supplysim/engine/{MANIFEST}" in names
 
 
-def _c_compiler():
-    cc = (sysconfig.get_config_var("CC") or "cc").split()[0]
-    return shutil.which(os.environ.get("CC", cc).split()[0]) is not None
-
 
 @pytest.mark.slow
-def test_installed_wheel_lists_scenarios_and_runs(wheel, tmp_path):
+def test_installed_wheel_lists_scenarios_and_runs(wheel, tmp_path, c_compiler):
     env_dir = tmp_path / "venv"
     # nothing of this checkout may be visible to the installed package (nor to pip deciding what is installed)
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "SUPPLYSIM_MODELS", "SUPPLYSIM_ENGINE")}
@@ -88,7 +84,7 @@ def test_installed_wheel_lists_scenarios_and_runs(wheel, tmp_path):
                             "print(p.default_model_path()); print(supplysim.engine.ENGINE)"],
                            capture_output=True, text=True, cwd=work, env=env)
     assert str(env_dir) in where.stdout and "site-packages" in where.stdout.splitlines()[1], where.stdout
-    assert where.stdout.split()[2] == ("compiled" if _c_compiler() else "python"), where.stdout
+    assert where.stdout.split()[2] == ("compiled" if c_compiler else "python"), where.stdout
     r = subprocess.run([str(exe), "scenarios"], capture_output=True, text=True, cwd=work, env=env, timeout=120)
     assert r.returncode == 0, r.stderr
     assert "cn-2025-04-licensing" in r.stdout and "baseline" in r.stdout

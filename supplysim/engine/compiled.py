@@ -15,10 +15,11 @@ default-model replication about 1.9 times as fast (benchmarks/README.md).
 Python imports an extension module in preference to the source beside it, so a
 compiled module would go on running after its source was edited. The build
 therefore records a hash of each module's source, declarations and compiled
-implementation (``_compiled.json``, beside the modules). At import the engine uses its compiled modules only if every one of
-them was built from the source now beside it; otherwise, or if the environment
-sets ``SUPPLYSIM_ENGINE=python``, every engine module loads from its source (all
-or none: the compiled modules share their classes' layouts). ``pip install -e .``
+implementation (``_compiled.json``, beside the modules). At import the engine uses
+its compiled modules only if every one of them was built from the source now beside
+it; otherwise, or if the environment sets ``SUPPLYSIM_ENGINE=python``, every engine
+module loads from its source (all or none: the compiled modules share their
+classes' layouts). ``pip install -e .``
 compiles the edited source again. ``SUPPLYSIM_ENGINE=compiled`` makes a missing
 or stale compiled build an error instead.
 
@@ -45,7 +46,7 @@ from pathlib import Path
 
 __all__ = ["MODULES", "MANIFEST", "VARIABLE", "choose", "select", "source_hash"]
 
-#: The engine modules a compiled build compiles (each with its ``.pxd``), in dependency order.
+#: The engine modules a compiled build compiles (from ``name.pyx`` where there is one, else ``name.py``).
 MODULES = ("mixing", "kernel", "stock", "periods", "lane", "orders", "node", "buyer", "plant", "demand", "recipes",
            "gate", "market", "simulation")
 

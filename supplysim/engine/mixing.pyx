@@ -14,10 +14,8 @@ def mixed(cnp.ndarray old, cnp.ndarray new, double w):
     cdef Py_ssize_t i, size = cnp.PyArray_SIZE(old)
     if cnp.PyArray_SIZE(new) != size:
         raise ValueError(f"compositions of {size} and {cnp.PyArray_SIZE(new)} entries cannot be mixed")
-    if not (cnp.PyArray_NDIM(old) == 1 and cnp.PyArray_NDIM(new) == 1
-            and cnp.PyArray_TYPE(old) == cnp.NPY_DOUBLE and cnp.PyArray_TYPE(new) == cnp.NPY_DOUBLE
-            and cnp.PyArray_IS_C_CONTIGUOUS(old) and cnp.PyArray_IS_C_CONTIGUOUS(new)):
-        raise TypeError("compositions are contiguous one-dimensional float64 arrays")
+    _check(old, size, "mixed")
+    _check(new, size, "mixed")
     cdef cnp.ndarray out = cnp.PyArray_EMPTY(1, cnp.PyArray_DIMS(old), cnp.NPY_DOUBLE, 0)
     cdef const double* o = <const double*> cnp.PyArray_DATA(old)
     cdef const double* n = <const double*> cnp.PyArray_DATA(new)
