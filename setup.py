@@ -81,7 +81,7 @@ def _extensions():
 
 def _source(name):
     """What Cython compiles for engine module ``name``: its ``.pyx`` where it has its own compiled
-    implementation (see supplysim/engine/mixing.py), else its ``.py``."""
+    implementation (see supplysim/engine/compiled.py), else its ``.py``."""
     pyx = Path("supplysim", "engine", f"{name}.pyx")
     return str(pyx if (ENGINE_DIR / pyx.name).exists() else pyx.with_suffix(".py"))
 

@@ -1,16 +1,18 @@
 """Which build of the engine runs: its modules compiled, or their Python source.
 
 The modules of the engine's inner loop (:data:`MODULES`: composition arithmetic, the
-kernel, stocks, lanes, the order book, nodes, buyers, plants, demand, periods,
+agenda of events, the kernel, stocks, lanes, the order book, nodes, buyers, plants, demand, periods,
 recipes, the border gate, the market and the replication itself) are plain Python.
 Beside most lies a ``.pxd`` file that declares the types of its classes' fields and
 of a few locals. An install with Cython and a C compiler at hand (pip fetches
 Cython and numpy's headers to build) compiles these modules from the same source:
 one implementation, two builds, with bit-identical results (a test compares their
-fingerprints on every shipped model and scenario). Only the composition arithmetic
-(``mixing.py``: three small numpy functions) has a compiled implementation of its
-own, ``mixing.pyx``, loops held to numpy's bits. The compiled build runs a
-default-model replication about 1.9 times as fast (benchmarks/README.md).
+fingerprints on every shipped model and scenario). Two modules have a compiled
+implementation of their own: the composition arithmetic (``mixing.py``: three small
+numpy functions; ``mixing.pyx``: loops held to numpy's bits) and the agenda of events
+(``agenda.py``: a heap of tuples; ``agenda.pyx``: a heap of C records, run in the same
+order). The compiled build runs a default-model replication about twice as fast
+(benchmarks/README.md).
 
 Python imports an extension module in preference to the source beside it, so a
 compiled module would go on running after its source was edited. The build
@@ -47,7 +49,7 @@ from pathlib import Path
 __all__ = ["MODULES", "MANIFEST", "VARIABLE", "choose", "select", "source_hash"]
 
 #: The engine modules a compiled build compiles (from ``name.pyx`` where there is one, else ``name.py``).
-MODULES = ("mixing", "kernel", "stock", "periods", "lane", "orders", "node", "buyer", "plant", "demand", "recipes",
+MODULES = ("mixing", "agenda", "kernel", "stock", "periods", "lane", "orders", "node", "buyer", "plant", "demand", "recipes",
            "gate", "market", "simulation")
 
 #: The build's record of the source it compiled: module name -> :func:`source_hash`.

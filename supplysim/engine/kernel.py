@@ -1,13 +1,13 @@
-"""The event loop of one replication: a clock and a queue of scheduled callbacks.
+"""The event loop of one replication: an agenda of scheduled callbacks that also speaks SimPy.
 
 Why a loop of our own rather than ``simpy.Environment``: almost every event of a
 replication (shipments arriving, batches finishing, reviews, licence decisions,
 production steps) is the engine's own and has exactly one thing to do. SimPy
 would make each an ``Event`` object with a list of callbacks, processed by a
-method call per event; here each is one tuple in the queue and one call. The
-ordering rule is SimPy's: by time, then priority (urgent before normal), then
-the order in which events were scheduled, so a replication is the same whatever
-else is in the queue.
+method call per event; here each is one entry of the :class:`~supplysim.engine.agenda.Agenda`
+and one call. The ordering rule is SimPy's: by time, then priority (urgent before
+normal), then the order in which events were scheduled, so a replication is the
+same whatever else is in the queue.
 
 The kernel also speaks SimPy's environment protocol (``now``, ``schedule``,
 ``process``, ``timeout``, ``event``, ``active_process``, ``run``), so SimPy
@@ -30,10 +30,10 @@ Examples
 """
 from __future__ import annotations
 
-from heapq import heappop, heappush
-
 import simpy
 from simpy.events import NORMAL, URGENT
+
+from .agenda import Agenda
 
 __all__ = ["Kernel", "Loop", "WAIT", "NORMAL", "URGENT", "FIRST"]
 
@@ -42,14 +42,6 @@ FIRST = URGENT - 1
 
 #: Yielded by a :class:`Loop` to sleep until its :meth:`Loop.wake` is called.
 WAIT = None
-
-
-class _Stop(Exception):
-    """Raised by the stop callback :meth:`Kernel.run` schedules at its ``until``."""
-
-
-def _stop(_):
-    raise _Stop
 
 
 def _process_event(event):
@@ -63,59 +55,21 @@ def _process_event(event):
         raise exc
 
 
-class Kernel:
-    """A replication's clock (``now``, in days) and its queue of scheduled callbacks."""
+class Kernel(Agenda):
+    """A replication's clock (``now``, in days), its agenda of callbacks, and SimPy's environment protocol."""
 
     def __init__(self, start=0.0):
-        self.now = float(start)
-        self._queue = []
-        self.scheduled = 0           # events scheduled so far; their order breaks ties of time and priority
+        super().__init__(start)
         self._active_proc = None     # the SimPy process running now (SimPy sets it)
-
-    # -- the engine's callbacks ------------------------------------------------------------------
-    def call(self, delay, fn, arg=None, priority=NORMAL):
-        """Call ``fn(arg)`` after ``delay`` days (``priority``: URGENT runs before NORMAL at the same time)."""
-        if delay < 0:
-            raise ValueError(f"negative delay {delay}")
-        n = self.scheduled = self.scheduled + 1
-        heappush(self._queue, (self.now + delay, priority, n, fn, arg))
 
     def loop(self, generator) -> "Loop":
         """Run ``generator`` as a :class:`Loop`, starting now (before ordinary events, like a SimPy process)."""
         return Loop(self, generator)
 
-    def run(self, until):
-        """Process events up to day ``until``.
-
-        Events at exactly ``until`` that were scheduled as urgent before this
-        call run; later ones and ordinary ones at ``until`` wait for the next
-        call (as in SimPy's ``run(until=...)``).
-        """
-        if not until > self.now:
-            raise ValueError(f"until ({until}) must be greater than the current time ({self.now})")
-        self.call(until - self.now, _stop, None, URGENT)
-        queue = self._queue
-        try:
-            while True:
-                self.now, _, _, fn, arg = heappop(queue)
-                fn(arg)
-        except _Stop:
-            return
-
-    @property
-    def processed(self) -> int:
-        """Events processed so far (the stop events of :meth:`run` included)."""
-        return self.scheduled - len(self._queue)
-
-    def peek(self) -> float:
-        """Time of the next scheduled event (infinity if none)."""
-        return self._queue[0][0] if self._queue else float("inf")
-
     # -- SimPy's environment protocol ------------------------------------------------------------------
     def schedule(self, event, priority=NORMAL, delay=0):
         """Schedule a SimPy ``event`` (called by SimPy's own events)."""
-        n = self.scheduled = self.scheduled + 1
-        heappush(self._queue, (self.now + delay, priority, n, _process_event, event))
+        self.call(delay, _process_event, event, priority)
 
     @property
     def active_process(self):
