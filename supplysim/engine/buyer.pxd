@@ -5,11 +5,13 @@ from .kernel cimport Kernel
 from .orders cimport OrderBook
 from .lane cimport Lane
 from .node cimport Node
+from .simulation cimport Simulation
 
 cdef class Buyer:
     cdef dict __dict__
     cdef public Node node
-    cdef public object sim, policies
+    cdef public Simulation sim
+    cdef public object policies
     cdef public Kernel env
     cdef public OrderBook book
     cdef public dict reviews, watchers, cover, _fixed, _no_order_above, _plans

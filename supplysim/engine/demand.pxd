@@ -5,11 +5,13 @@ from .stock cimport Stock
 from .lane cimport Lane
 from .orders cimport OrderBook
 from .node cimport Node
+from .simulation cimport Simulation
 
 cdef class Sink:
     cdef dict __dict__
     cdef public Node node
-    cdef public object sim, spec, id, rng, patience, first_unmet, first_unmet_after, commodity, _dt
+    cdef public Simulation sim
+    cdef public object spec, id, rng, patience, first_unmet, first_unmet_after, commodity, _dt
     cdef public Kernel env
     cdef public OrderBook book
     cdef public Lane lane

@@ -3,10 +3,12 @@
 # Python classes: a registering decorator cannot wrap a compiled class.)
 cimport cython
 from .lane cimport Lane
+from .simulation cimport Simulation
 
 cdef class RuleRT:
     cdef dict __dict__
-    cdef public object sim, spec, mechanism, rng, _bounds
+    cdef public Simulation sim
+    cdef public object spec, mechanism, rng, _bounds
     cdef public dict _over
     cdef public tuple _force
     cpdef bint in_force(self, double now)
@@ -16,7 +18,7 @@ cdef class RuleRT:
     cpdef consume(self, Lane ln, double q)
 
 cdef class Gate:
-    cdef public object sim
+    cdef public Simulation sim
     cdef public list rules, quotas, licences
     @cython.locals(r=RuleRT)
     cpdef allow(self, Lane ln, comp, req, double now)

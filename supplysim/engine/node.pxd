@@ -7,10 +7,12 @@ from .orders cimport OrderBook, Shipment
 from .kernel cimport Kernel
 from .plant cimport Plant
 from .buyer cimport Buyer
+from .simulation cimport Simulation
 
 cdef class Node:
     cdef dict __dict__
-    cdef public object sim, spec, id, allocation, to_demand, retry
+    cdef public Simulation sim
+    cdef public object spec, id, allocation, to_demand, retry
     cdef public Buyer buyer
     cdef public Plant plant
     cdef public Kernel env
@@ -20,11 +22,12 @@ cdef class Node:
     cdef public list sinks
     cdef public double defence_share
 
-    @cython.locals(st=Stock, ln=Lane, avail=double, now=double, q=double, capped=bint, lanes=list, req=list)
+    @cython.locals(sim=Simulation, st=Stock, ln=Lane, avail=double, now=double, q=double, capped=bint, lanes=list, req=list)
     cpdef dispatch(self, c)
     @cython.locals(tot=double, lane=Lane, share=double)
     cpdef double usage_rate(self, c, double now, int depth=*)
     cpdef order_in(self, Lane ln, double q)
+    @cython.locals(sim=Simulation)
     cpdef _ship(self, Lane ln, double q, Stock st, double now)
     @cython.locals(now=double)
     cpdef receive(self, Shipment s)

@@ -3,6 +3,7 @@
 from .kernel cimport Kernel
 from .stock cimport Stock
 from .node cimport Node
+from .simulation cimport Simulation
 
 cdef class Batch:
     cdef public double qty
@@ -11,7 +12,8 @@ cdef class Batch:
 cdef class Plant:
     cdef dict __dict__
     cdef public Node node
-    cdef public object sim, spec, periods, schedule, out, recipe, makes, co_stocks, k, in_process
+    cdef public Simulation sim
+    cdef public object spec, periods, schedule, out, recipe, makes, co_stocks, k, in_process
     cdef public object _target, _target_days, _wake_t, loop
     cdef public Kernel env
     cdef public list windows
