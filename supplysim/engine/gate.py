@@ -177,7 +177,6 @@ class RuleRT:
                 "approved_t": 0, "mean_delay_days": float("nan"), "ban_blocks": 0}
 
 
-@control("ban")
 class Ban(RuleRT):
     """Refuses what it controls; with ``leakage``, a share of the lane's trade before the ban still
     gets through each period (trans-shipment and mislabelled origin, without modelling the detour)."""
@@ -230,7 +229,6 @@ class Ban(RuleRT):
         return out
 
 
-@control("quota")
 class Quota(RuleRT):
     """Limits the rule's lanes together to ``quota_t`` per quota period."""
 
@@ -281,7 +279,6 @@ def _by_month(edges, parts):
     return out
 
 
-@control("licence")
 class Licence(RuleRT):
     """Holds what it controls until a licence for it is decided."""
 
@@ -369,6 +366,12 @@ class Licence(RuleRT):
             self.refused_t += q
         self.log.append((ln.id, t_app, now - t_app, ok, q))
         ln.src.dispatch(ln.commodity)
+
+
+# (registered by a call, not ``@control``: the compiled build makes these classes typed, and a
+# typed class takes no decorator)
+for _name, _cls in (("ban", Ban), ("quota", Quota), ("licence", Licence)):
+    control(_name)(_cls)
 
 
 class Gate:
