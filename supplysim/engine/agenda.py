@@ -7,7 +7,7 @@ and a replication's sequence of events is the same however the queue is kept.
 This is the Python source's agenda, a heap of tuples (``heapq``): comparing two
 tuples costs several calls into the interpreter, and a replication makes millions of
 such comparisons. The compiled build's is ``agenda.pyx``: the same class over a heap
-of C records, compared as numbers (tests/test_compiled.py checks that both run the
+of C records, compared as numbers (tests/test_agenda.py checks that both run the
 same calls in the same order). :class:`~supplysim.engine.kernel.Kernel` adds SimPy's
 environment protocol to it.
 

@@ -1,6 +1,6 @@
 # cython: language_level=3, boundscheck=False, wraparound=False
-"""The compiled build's agenda (the Python source's is agenda.py, whose docstring this shares):
-the same class, its heap an array of C records ordered by time, priority and order, compared
+"""The compiled build's agenda (the Python source's is agenda.py, whose docstring says what it
+does): the same class, its heap an array of C records ordered by time, priority and order, compared
 as numbers. Each record names a slot of two lists that hold its callback and argument, so the
 references stay where Python's garbage collector sees them."""
 from cpython.mem cimport PyMem_Free, PyMem_Realloc
@@ -8,6 +8,7 @@ from cpython.mem cimport PyMem_Free, PyMem_Realloc
 from simpy.events import NORMAL, URGENT
 
 __all__ = ["Agenda", "NORMAL", "URGENT"]
+
 
 class _Stop(Exception):
     """Raised by the stop callback :meth:`Agenda.run` schedules at its ``until``."""

@@ -370,8 +370,9 @@ class Licence(RuleRT):
 
 # (registered by a call, not ``@control``: the compiled build makes these classes typed, and a
 # typed class takes no decorator)
-for _name, _cls in (("ban", Ban), ("quota", Quota), ("licence", Licence)):
-    control(_name)(_cls)
+control("ban")(Ban)
+control("quota")(Quota)
+control("licence")(Licence)
 
 
 class Gate:
